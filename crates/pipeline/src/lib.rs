@@ -1,0 +1,38 @@
+//! The build and validation stages, and the worker loop that runs them.
+//!
+//! A worker claims a job from the store, runs the build stages on a blocking thread
+//! (all WIM work is synchronous libwim calls), publishes the output folder with one
+//! atomic rename, then validates what it published. Every step is logged to the job's
+//! log table, so the API can stream it even when the worker is another process.
+#![forbid(unsafe_code)]
+
+mod build;
+mod checksum;
+mod error;
+mod manifest;
+mod naming;
+mod publish;
+mod report;
+mod setupcomplete;
+mod unattend;
+mod validate;
+mod worker;
+
+pub use checksum::{FileDigests, digest_file, write_checksum_files};
+pub use error::PipelineError;
+pub use manifest::{Manifest, StagedFile};
+pub use naming::output_folder_name;
+pub use unattend::{DriverPath, UnattendPlan, merge_answer_file, render_unattend};
+pub use validate::{ValidationReport, validate_output};
+pub use worker::{Worker, WorkerConfig};
+
+/// Where staged drivers live inside the image, '/'-separated.
+pub const IMAGE_DRIVER_ROOT: &str = "/WAIT/Drivers";
+/// The same folder as Windows sees it after installation.
+pub const WINDOWS_DRIVER_ROOT: &str = r"C:\WAIT\Drivers";
+/// The answer file Windows reads from inside an applied image.
+pub const IMAGE_UNATTEND_PATH: &str = "/Windows/Panther/unattend.xml";
+/// The first-boot script Setup runs after installation, before the first logon.
+pub const IMAGE_SETUPCOMPLETE_PATH: &str = "/Windows/Setup/Scripts/SetupComplete.cmd";
+/// The image file name inside an output folder.
+pub const IMAGE_FILE: &str = "install.wim";

@@ -1,0 +1,90 @@
+//! `Windows/Setup/Scripts/SetupComplete.cmd`: the first-boot fallback for images applied
+//! without Setup's offlineServicing pass. Setup runs it as LocalSystem after
+//! installation and before the first logon, ignores its exit code, and it must not
+//! reboot. When the base image already carries a SetupComplete.cmd, that script is kept
+//! under another name and called first.
+
+/// The name the base image's own script is moved to.
+pub(crate) const CHAINED_NAME: &str = "SetupComplete.base.cmd";
+
+pub(crate) struct SetupCompletePlan<'a> {
+    pub job_id: &'a str,
+    pub board: &'a str,
+    /// Windows path of the staged driver folder; None when no drivers were staged.
+    pub driver_root: Option<&'a str>,
+    pub chain_existing: bool,
+}
+
+/// The script text, with CRLF line ends as cmd.exe expects.
+pub(crate) fn render(plan: &SetupCompletePlan<'_>) -> String {
+    let mut lines: Vec<String> = vec![
+        "@echo off".into(),
+        format!(
+            "rem Written by WAIT for job {} (board {}).",
+            plan.job_id,
+            sanitize(plan.board)
+        ),
+        "setlocal".into(),
+        "set WAITLOG=%WINDIR%\\Temp\\WAIT-SetupComplete.log".into(),
+        "echo [%DATE% %TIME%] WAIT first-boot steps start>>\"%WAITLOG%\"".into(),
+    ];
+    if plan.chain_existing {
+        lines.push(format!(
+            "if exist \"%~dp0{CHAINED_NAME}\" call \"%~dp0{CHAINED_NAME}\">>\"%WAITLOG%\" 2>&1"
+        ));
+    }
+    if let Some(root) = plan.driver_root {
+        lines.push(format!(
+            "pnputil /add-driver \"{root}\\*.inf\" /subdirs /install>>\"%WAITLOG%\" 2>&1"
+        ));
+        lines.push("echo [%DATE% %TIME%] pnputil exit code %ERRORLEVEL%>>\"%WAITLOG%\"".into());
+    }
+    lines.push("echo [%DATE% %TIME%] WAIT first-boot steps done>>\"%WAITLOG%\"".into());
+    lines.push("endlocal".into());
+    lines.push("exit /b 0".into());
+    let mut text = lines.join("\r\n");
+    text.push_str("\r\n");
+    text
+}
+
+/// Board names are already restricted to safe folder names; this keeps a comment line
+/// from ever carrying cmd metacharacters.
+fn sanitize(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || "._-".contains(*c))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn script_installs_drivers_with_pnputil_and_uses_crlf() {
+        let text = render(&SetupCompletePlan {
+            job_id: "j1",
+            board: "X13SAW",
+            driver_root: Some(r"C:\WAIT\Drivers"),
+            chain_existing: false,
+        });
+        assert!(text.contains(r#"pnputil /add-driver "C:\WAIT\Drivers\*.inf" /subdirs /install"#));
+        assert!(text.ends_with("exit /b 0\r\n"));
+        assert!(!text.replace("\r\n", "").contains('\n'));
+        assert!(!text.contains("shutdown"));
+    }
+
+    #[test]
+    fn existing_script_is_chained_first() {
+        let text = render(&SetupCompletePlan {
+            job_id: "j1",
+            board: "B&calc",
+            driver_root: Some(r"C:\WAIT\Drivers"),
+            chain_existing: true,
+        });
+        let chain = text.find(CHAINED_NAME).unwrap();
+        let pnp = text.find("pnputil").unwrap();
+        assert!(chain < pnp);
+        assert!(!text.contains("B&calc"));
+        assert!(text.contains("board Bcalc"));
+    }
+}

@@ -1,0 +1,251 @@
+//! End-to-end builds through the real store, the real libwim and the generated
+//! repository, checked with independent tools (md5sum, sha256sum, wimlib-imagex).
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Env, run};
+use wait_catalog::fixtures::TreeSpec;
+use wait_pipeline::{Manifest, validate_output};
+use wait_store::{JobStatus, StoreError};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn completed_build_publishes_output_that_independent_tools_accept() {
+    let env = Env::new(TreeSpec::small(7)).await;
+    let job = env
+        .store
+        .create_job(&env.request(), Some("tester"))
+        .await
+        .unwrap();
+    assert_eq!(env.worker().run_until_idle().await.unwrap(), 1);
+
+    let job = env.store.get_job(job.job_id).await.unwrap().unwrap();
+    assert_eq!(job.status, JobStatus::Completed, "error: {:?}", job.error);
+    assert_eq!(job.progress, 100);
+    assert!(job.started_at.is_some() && job.finished_at.is_some());
+    let rel = job.output_dir.clone().unwrap();
+    assert!(rel.starts_with("ACME/"), "{rel}");
+    assert!(rel.ends_with("_X13SAW"), "{rel}");
+    let dir = env.output(&rel);
+    for f in &job.output_files {
+        assert!(dir.join(f).is_file(), "{f} missing");
+    }
+
+    run(&dir, "md5sum", &["-c", "checksum.md5"]);
+    run(&dir, "sha256sum", &["-c", "checksum.sha256"]);
+    run(&dir, "wimlib-imagex", &["verify", "install.wim"]);
+    let listing = run(&dir, "wimlib-imagex", &["dir", "install.wim", "1"]);
+    assert!(listing.contains("/Windows/Panther/unattend.xml"));
+    assert!(listing.contains("/Windows/Setup/Scripts/SetupComplete.cmd"));
+    assert!(
+        listing
+            .lines()
+            .any(|l| l.starts_with("/WAIT/Drivers/") && l.to_lowercase().ends_with(".inf"))
+    );
+    assert!(
+        listing
+            .lines()
+            .any(|l| l.starts_with("/WAIT/Drivers/") && l.ends_with(".sys"))
+    );
+
+    // The answer file inside the image carries the driver path and the user's content.
+    let extract = env.dir.path().join("extract");
+    std::fs::create_dir_all(&extract).unwrap();
+    let x = extract.to_str().unwrap();
+    run(
+        &dir,
+        "wimlib-imagex",
+        &[
+            "extract",
+            "install.wim",
+            "1",
+            "/Windows/Panther/unattend.xml",
+            &format!("--dest-dir={x}"),
+            "--no-acls",
+        ],
+    );
+    let unattend = std::fs::read_to_string(extract.join("unattend.xml")).unwrap();
+    assert!(unattend.contains("Microsoft-Windows-PnpCustomizationsNonWinPE"));
+    assert!(unattend.contains(r"<Path>C:\WAIT\Drivers</Path>"));
+    assert!(
+        unattend.contains("oobeSystem"),
+        "user's answer file content kept"
+    );
+
+    // Every input is recorded with a hash an independent tool agrees with.
+    let manifest: Manifest =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    let base = job
+        .resources
+        .iter()
+        .find(|r| r.kind == "base_image")
+        .unwrap();
+    let base_path = env.repo.root().join(&base.path);
+    let sha = run(env.repo.root(), "sha256sum", &[base_path.to_str().unwrap()]);
+    assert!(sha.starts_with(&base.sha256));
+    assert!(job.resources.iter().any(|r| r.kind == "driver"));
+    assert!(job.resources.iter().any(|r| r.kind == "answer_file"));
+    assert_eq!(manifest.inputs, job.resources);
+    assert_eq!(manifest.base_image.build, Some(26100));
+    assert!(
+        manifest
+            .components
+            .iter()
+            .any(|c| c.how.contains("pnputil"))
+    );
+
+    // Nothing private is left next to the output.
+    let leftovers: Vec<_> = std::fs::read_dir(env.output("ACME"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty());
+
+    // Status flow and log lines were recorded.
+    let logs = env
+        .store
+        .logs_after(job.job_id, 0, true, 10_000)
+        .await
+        .unwrap();
+    let seqs: Vec<i64> = logs.iter().map(|l| l.seq).collect();
+    assert_eq!(seqs, (1..=logs.len() as i64).collect::<Vec<_>>());
+    assert!(logs.iter().any(|l| l.message.contains("PASS wim_verify")));
+    assert!(
+        logs.iter()
+            .any(|l| l.level == wait_store::LogLevel::Verbose)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn board_without_drivers_fails_the_build_with_the_reason() {
+    let env = Env::new(TreeSpec::small(7)).await;
+    std::fs::create_dir_all(env.repo.root().join("2_Drivers/EMPTYBOARD")).unwrap();
+    let mut req = env.request();
+    req.motherboard_model = "EMPTYBOARD".into();
+    let job = env.store.create_job(&req, None).await.unwrap();
+    env.worker().run_until_idle().await.unwrap();
+    let job = env.store.get_job(job.job_id).await.unwrap().unwrap();
+    assert_eq!(job.status, JobStatus::FailedBuild);
+    let err = job.error.unwrap();
+    assert!(
+        err.contains("driver_set") && err.contains("EMPTYBOARD"),
+        "{err}"
+    );
+    assert!(
+        !env.output("ACME").exists()
+            || std::fs::read_dir(env.output("ACME"))
+                .unwrap()
+                .next()
+                .is_none()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_during_build_leaves_no_output_dir() {
+    let env = Env::new(TreeSpec::demo(3)).await;
+    let job = env.store.create_job(&env.request(), None).await.unwrap();
+    let worker = env.worker();
+    let running = tokio::spawn(async move { worker.run_one().await });
+    // Wait until the worker holds the job, then ask it to stop.
+    loop {
+        let j = env.store.get_job(job.job_id).await.unwrap().unwrap();
+        if j.status == JobStatus::ProcessingBuild {
+            break;
+        }
+        assert_eq!(j.status, JobStatus::Queued);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    env.store.request_cancel(job.job_id).await.unwrap();
+    let status = running.await.unwrap().unwrap();
+    assert_eq!(status, Some(JobStatus::Cancelled));
+    let job = env.store.get_job(job.job_id).await.unwrap().unwrap();
+    assert_eq!(job.status, JobStatus::Cancelled);
+    let left: Vec<_> = std::fs::read_dir(env.output("ACME"))
+        .map(|d| d.flatten().collect())
+        .unwrap_or_default();
+    assert!(
+        left.is_empty(),
+        "left behind: {:?}",
+        left.iter().map(|e| e.path()).collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn validation_catches_tampered_outputs() {
+    let env = Env::new(TreeSpec::small(9)).await;
+    let job = env.store.create_job(&env.request(), None).await.unwrap();
+    env.worker().run_until_idle().await.unwrap();
+    let job = env.store.get_job(job.job_id).await.unwrap().unwrap();
+    let dir = env.output(job.output_dir.as_deref().unwrap());
+    let flag = || std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    assert!(validate_output(&dir, flag()).unwrap().passed());
+
+    // A changed manifest breaks both checksum files.
+    let text = std::fs::read_to_string(dir.join("manifest.txt")).unwrap();
+    std::fs::write(dir.join("manifest.txt"), text.replace("WAIT", "TIAW")).unwrap();
+    let report = validate_output(&dir, flag()).unwrap();
+    let failed: Vec<_> = report.failures().iter().map(|c| c.name.clone()).collect();
+    assert_eq!(failed, vec!["checksum.md5", "checksum.sha256"]);
+    std::fs::write(dir.join("manifest.txt"), text).unwrap();
+
+    // A staged file the manifest promises but the image lacks is reported by name.
+    let mut manifest: Manifest =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    manifest.staged_files[0].image_path = "/WAIT/Drivers/nowhere.inf".into();
+    std::fs::write(dir.join("manifest.json"), manifest.to_json()).unwrap();
+    let report = validate_output(&dir, flag()).unwrap();
+    let staged = report
+        .checks
+        .iter()
+        .find(|c| c.name == "staged_files")
+        .unwrap();
+    assert!(
+        !staged.ok
+            && staged
+                .detail
+                .contains("/WAIT/Drivers/nowhere.inf is missing")
+    );
+
+    // A truncated image fails to open or verify.
+    let wim = dir.join("install.wim");
+    let len = std::fs::metadata(&wim).unwrap().len();
+    let f = std::fs::OpenOptions::new().write(true).open(&wim).unwrap();
+    f.set_len(len / 2).unwrap();
+    let report = validate_output(&dir, flag()).unwrap();
+    assert!(!report.passed());
+    assert!(report.failures().iter().any(|c| c.name.starts_with("wim_")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn worker_that_lost_its_lease_cannot_finish_the_job() {
+    let env = Env::new(TreeSpec::small(5)).await;
+    let job = env.store.create_job(&env.request(), None).await.unwrap();
+    let first = env
+        .store
+        .claim_job("w1", Duration::from_millis(1))
+        .await
+        .unwrap()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let second = env
+        .store
+        .claim_job("w2", Duration::from_secs(60))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(second.job_id, job.job_id);
+    assert_eq!(second.attempt, first.attempt + 1);
+    let err = env
+        .store
+        .transition(
+            job.job_id,
+            first.attempt,
+            JobStatus::Completed,
+            &Default::default(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::LeaseLost { .. }));
+}

@@ -1,0 +1,166 @@
+//! What the API shows of stored records. Jobs are copied field by field so nothing new
+//! in the store leaks by accident; the product key is always masked and lease
+//! bookkeeping stays private.
+
+use serde::Serialize;
+use time::OffsetDateTime;
+use uuid::Uuid;
+use wait_store::{Job, JobStatus, LogLevel, LogLine, Resource};
+
+/// `ABCDE-FGHIJ-KLMNO-PQRST-UVWXY` → `*****-*****-*****-*****-UVWXY`. Anything that does
+/// not look like a key is masked completely.
+pub fn mask_product_key(key: &str) -> String {
+    let groups: Vec<&str> = key.split('-').collect();
+    let well_formed = groups.len() == 5
+        && groups
+            .iter()
+            .all(|g| g.len() == 5 && g.chars().all(|c| c.is_ascii_alphanumeric()));
+    if well_formed {
+        format!("*****-*****-*****-*****-{}", groups[4])
+    } else {
+        "*****".to_string()
+    }
+}
+
+/// Replace every occurrence of the job's product key in `text` with its masked form.
+pub fn redact(text: &str, product_key: Option<&str>) -> String {
+    match product_key {
+        Some(key) if !key.is_empty() && text.contains(key) => {
+            text.replace(key, &mask_product_key(key))
+        }
+        _ => text.to_string(),
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct JobView {
+    pub job_id: Uuid,
+    pub status: JobStatus,
+    pub progress: u8,
+    pub stage: Option<String>,
+    pub customer_name: String,
+    pub motherboard_model: String,
+    pub base_image: String,
+    pub image_index: String,
+    pub driver_set: Option<String>,
+    pub langpacks: Vec<String>,
+    pub updates: Vec<String>,
+    pub software: Vec<String>,
+    pub answer_file: Option<String>,
+    /// Masked: only the last group is shown.
+    pub product_key: Option<String>,
+    pub key_variants: String,
+    pub create_iso: bool,
+    pub compression: String,
+    pub log_level: LogLevel,
+    pub created_by: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub started_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub finished_at: Option<OffsetDateTime>,
+    pub attempt: i64,
+    pub max_attempts: i64,
+    pub error: Option<String>,
+    pub warnings: Vec<String>,
+    pub output_dir: Option<String>,
+    pub output_files: Vec<String>,
+    pub resources: Vec<Resource>,
+    pub cancel_requested: bool,
+    pub priority: i64,
+    /// 1-based place among queued jobs; only present on queued jobs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue_position: Option<u32>,
+}
+
+impl JobView {
+    pub fn new(job: Job, queue_position: Option<u32>) -> Self {
+        let key = job.request.product_key.clone();
+        let key = key.as_deref();
+        JobView {
+            job_id: job.job_id,
+            status: job.status,
+            progress: job.progress,
+            stage: job.stage,
+            customer_name: job.request.customer_name,
+            motherboard_model: job.request.motherboard_model,
+            base_image: job.request.base_image,
+            image_index: job.request.image_index,
+            driver_set: job.request.driver_set,
+            langpacks: job.request.langpacks,
+            updates: job.request.updates,
+            software: job.request.software,
+            answer_file: job.request.answer_file,
+            product_key: key.map(mask_product_key),
+            key_variants: job.request.key_variants,
+            create_iso: job.request.create_iso,
+            compression: job.request.compression,
+            log_level: job.request.log_level,
+            created_by: job.created_by,
+            created_at: job.created_at,
+            started_at: job.started_at,
+            finished_at: job.finished_at,
+            attempt: job.attempt,
+            max_attempts: job.max_attempts,
+            error: job.error.map(|e| redact(&e, key)),
+            warnings: job.warnings.iter().map(|w| redact(w, key)).collect(),
+            output_dir: job.output_dir,
+            output_files: job.output_files,
+            resources: job.resources,
+            cancel_requested: job.cancel_requested,
+            priority: job.priority,
+            queue_position: if job.status == JobStatus::Queued {
+                queue_position
+            } else {
+                None
+            },
+        }
+    }
+}
+
+/// One log line as sent on the job stream.
+#[derive(Debug, Clone, Serialize)]
+pub struct LogView {
+    pub seq: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub ts: OffsetDateTime,
+    pub level: LogLevel,
+    pub stage: Option<String>,
+    pub message: String,
+}
+
+impl LogView {
+    pub fn new(line: LogLine, product_key: Option<&str>) -> Self {
+        LogView {
+            seq: line.seq,
+            ts: line.ts,
+            level: line.level,
+            stage: line.stage,
+            message: redact(&line.message, product_key),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn product_keys_are_masked_except_the_last_group() {
+        assert_eq!(
+            mask_product_key("ABCDE-FGHIJ-KLMNO-PQRST-UVWXY"),
+            "*****-*****-*****-*****-UVWXY"
+        );
+        assert_eq!(mask_product_key("short"), "*****");
+        assert_eq!(mask_product_key(""), "*****");
+        assert_eq!(
+            redact(
+                "key ABCDE-FGHIJ-KLMNO-PQRST-UVWXY used",
+                Some("ABCDE-FGHIJ-KLMNO-PQRST-UVWXY")
+            ),
+            "key *****-*****-*****-*****-UVWXY used"
+        );
+        assert_eq!(redact("nothing here", None), "nothing here");
+    }
+}

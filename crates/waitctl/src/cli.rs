@@ -1,0 +1,156 @@
+//! Command-line surface. Flag and variable names are fixed by the architecture
+//! document: operators' scripts depend on them.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "waitctl",
+    version,
+    about = "WAIT: Windows image factory (API server, workers, admin commands)"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where WAIT keeps its data; shared by every subcommand.
+#[derive(Debug, Clone, Args)]
+pub struct Common {
+    /// Database file, caches and scratch space.
+    #[arg(
+        long,
+        env = "WAIT_DATA_DIR",
+        default_value = "./wait-data",
+        global = true
+    )]
+    pub data_dir: PathBuf,
+    /// The resource repository (1_BaseImages … 8_Output). Default: DATA_DIR/WAIT_Repository.
+    #[arg(long, env = "WAIT_REPOSITORY", global = true)]
+    pub repository: Option<PathBuf>,
+    /// sqlite://… (default: DATA_DIR/wait.db).
+    #[arg(long, env = "WAIT_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+}
+
+/// Options of processes that run jobs.
+#[derive(Debug, Clone, Args)]
+pub struct WorkerArgs {
+    /// Jobs this process runs at once (1 = the seed's single-job mode).
+    #[arg(long, env = "WAIT_CONCURRENCY", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub concurrency: u32,
+    /// A dead worker's job is reclaimed after this many seconds without a heartbeat.
+    #[arg(long, env = "WAIT_LEASE_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(5..=86400))]
+    pub lease_seconds: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the HTTP API (and web UI) with an embedded worker.
+    Serve {
+        #[command(flatten)]
+        common: Common,
+        #[command(flatten)]
+        worker: WorkerArgs,
+        /// HTTP listen address.
+        #[arg(long, env = "WAIT_BIND", default_value = "127.0.0.1:8080")]
+        bind: String,
+        /// Serve the API only; jobs are run by separate `waitctl worker` processes.
+        #[arg(long)]
+        no_worker: bool,
+    },
+    /// Run a build worker alone (no HTTP).
+    Worker {
+        #[command(flatten)]
+        common: Common,
+        #[command(flatten)]
+        worker: WorkerArgs,
+    },
+    /// Create the database and the repository folders 1_BaseImages … 8_Output.
+    Init {
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Build a demo repository with a synthetic base image, run one build end to end,
+    /// and keep serving (or exit with --once).
+    Demo {
+        #[command(flatten)]
+        common: Common,
+        #[command(flatten)]
+        worker: WorkerArgs,
+        #[arg(long, env = "WAIT_BIND", default_value = "127.0.0.1:8080")]
+        bind: String,
+        /// Print the output folder and exit: 0 when the job completed, 1 otherwise.
+        #[arg(long)]
+        once: bool,
+        /// Seed of the generated fixtures (same seed, same bytes).
+        #[arg(long, default_value_t = 2025)]
+        seed: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user; the password is read from standard input.
+    Add {
+        #[command(flatten)]
+        common: Common,
+        name: String,
+        #[arg(long, value_parser = ["admin", "builder", "viewer"])]
+        role: String,
+        /// Read the password from standard input (required: passwords never go on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve {
+            common,
+            worker,
+            bind,
+            no_worker,
+        } => {
+            crate::run::serve(&common, &worker, &bind, !no_worker).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Worker { common, worker } => {
+            crate::run::worker(&common, &worker).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Init { common } => {
+            let env = crate::env::Env::open(&common).await?;
+            println!("database:   {}", env.database_display());
+            println!("repository: {}", env.repo.root().display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    common,
+                    name,
+                    role,
+                    password_stdin: _,
+                },
+        } => {
+            crate::user::add(&common, &name, &role).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo {
+            common,
+            worker,
+            bind,
+            once,
+            seed,
+        } => crate::demo::run(&common, &worker, &bind, once, seed).await,
+    }
+}
