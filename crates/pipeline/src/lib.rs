@@ -4,7 +4,6 @@
 //! (all WIM work is synchronous libwim calls), publishes the output folder with one
 //! atomic rename, then validates what it published. Every step is logged to the job's
 //! log table, so the API can stream it even when the worker is another process.
-#![forbid(unsafe_code)]
 
 mod build;
 mod checksum;

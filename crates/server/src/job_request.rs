@@ -294,7 +294,21 @@ pub fn parse(body: &Value) -> Result<JobRequest, ApiError> {
             format!("key_variants {key_variants:?} needs a product_key"),
         ));
     }
+    if key_variants == "both" {
+        return Err(ApiError::invalid(
+            "key_variants",
+            "not_supported",
+            "not supported yet: building key and no-key variants in one job",
+        ));
+    }
     let create_iso = opt_bool(obj, "create_iso")?.unwrap_or(false);
+    if create_iso {
+        return Err(ApiError::invalid(
+            "create_iso",
+            "not_supported",
+            "not supported yet: ISO output",
+        ));
+    }
     let compression = one_of(
         "compression",
         opt_string(obj, "compression")?,
@@ -383,6 +397,16 @@ pub fn resolve(repo: &Repository, mut req: JobRequest) -> Result<JobRequest, Api
     let base = repo
         .base_image(&req.base_image)
         .map_err(|e| catalog_error("base_image", e))?;
+    if matches!(base.format.as_str(), "iso" | "swm") {
+        return Err(ApiError::invalid(
+            "base_image",
+            "not_supported",
+            format!(
+                "not supported yet: {} base images",
+                base.format.to_uppercase()
+            ),
+        ));
+    }
     let identity = wait_catalog::select_index(&base, &req.image_index)
         .map_err(|e| catalog_error("image_index", e))?;
 
@@ -531,7 +555,7 @@ mod tests {
                 "product_key",
             ),
             (
-                json!({"motherboard_model": "B", "base_image": "a.wim", "key_variants": "both"}),
+                json!({"motherboard_model": "B", "base_image": "a.wim", "key_variants": "key"}),
                 422,
                 "key_variants",
             ),

@@ -75,8 +75,8 @@ async fn create_job_with_every_option_and_a_masked_key() {
         "image_index": 1,
         "answer_file": demo.answer_file,
         "product_key": key,
-        "key_variants": "both",
-        "create_iso": true,
+        "key_variants": "key",
+        "create_iso": false,
         "compression": "lzms",
         "log_level": "verbose",
     });
@@ -101,8 +101,47 @@ async fn create_job_with_every_option_and_a_masked_key() {
     let job: Value = serde_json::from_str(&text).expect("json");
     assert_eq!(job["product_key"], "*****-*****-*****-*****-VWXYZ");
     assert_eq!(job["customer_name"], "ACME_01");
-    assert_eq!(job["create_iso"], true);
-    assert_eq!(job["key_variants"], "both");
+    assert_eq!(job["create_iso"], false);
+    assert_eq!(job["key_variants"], "key");
+}
+
+#[tokio::test]
+async fn features_not_built_yet_are_refused_not_ignored() {
+    let app = start_demo().await;
+    let builder = app.login(Role::Builder).await;
+    let key = "ABCDE-FGHIJ-KLMNO-PQRST-VWXYZ";
+    let cases = [
+        (json!({"create_iso": true}), "create_iso"),
+        (
+            json!({"product_key": key, "key_variants": "both"}),
+            "key_variants",
+        ),
+    ];
+    for (extra, field) in cases {
+        let r = builder
+            .post(app.url("/api/job"))
+            .json(&body(&app, extra.clone()))
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{extra}");
+        let resp: Value = r.json().await.expect("json");
+        assert_eq!(resp["error"]["code"], "not_supported", "{extra}");
+        assert_eq!(resp["error"]["field"], field, "{extra}");
+        let message = resp["error"]["message"].as_str().unwrap_or("");
+        assert!(message.starts_with("not supported yet"), "{message}");
+    }
+    std::fs::write(app.root.join("1_BaseImages/WIN11.iso"), b"not really").expect("iso");
+    let r = builder
+        .post(app.url("/api/job"))
+        .json(&body(&app, json!({"base_image": "WIN11.iso"})))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let resp: Value = r.json().await.expect("json");
+    assert_eq!(resp["error"]["field"], "base_image");
+    assert_eq!(resp["error"]["code"], "not_supported");
 }
 
 #[tokio::test]

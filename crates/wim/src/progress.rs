@@ -93,15 +93,12 @@ impl ProgressHook {
     where
         F: FnMut(Progress) -> ProgressControl + Send + 'static,
     {
-        let raw: *mut Slot<F> = Box::into_raw(Box::new(Slot { f, panic: None }));
-        let erased: *mut dyn Registered = raw;
-        // Box::into_raw never returns null.
-        let slot =
-            NonNull::new(erased).unwrap_or_else(|| unreachable!("Box::into_raw returned null"));
+        let raw: NonNull<Slot<F>> = NonNull::from(Box::leak(Box::new(Slot { f, panic: None })));
+        let slot: NonNull<dyn Registered> = raw;
         Self {
             slot,
             func: Some(trampoline::<F>),
-            ctx: raw.cast::<c_void>(),
+            ctx: raw.as_ptr().cast::<c_void>(),
         }
     }
 
@@ -126,7 +123,7 @@ impl ProgressHook {
 
 impl Drop for ProgressHook {
     fn drop(&mut self) {
-        // SAFETY: `slot` came from Box::into_raw in `new` and is freed only here; the
+        // SAFETY: `slot` came from Box::leak in `new` and is freed only here; the
         // owner unregisters it from libwim before dropping it.
         drop(unsafe { Box::from_raw(self.slot.as_ptr()) });
     }
@@ -140,7 +137,7 @@ unsafe fn translate(msg: c_int, info: *const sys::wimlib_progress_info) -> Optio
     if info.is_null() {
         return None;
     }
-    // SAFETY (for every union read below): libwim fills the union member that the
+    // SAFETY: for every union read below, libwim fills the union member that the
     // message documents (see wimlib.h), and `info` is valid for this callback.
     let p = unsafe {
         match msg {

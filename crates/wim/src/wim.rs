@@ -357,6 +357,7 @@ impl<'src> Wim<'src> {
     /// The entry for `path` itself is visited first (for "/" that is the root
     /// directory, with path "/"); its descendants follow. `sha1` is all zeros for
     /// data libwim has not hashed yet (files added since the WIM was last written).
+    /// Names that are not valid Unicode are converted lossily.
     /// Path lookups are case-sensitive (libwim's default on Unix).
     pub fn for_each_file(
         &self,

@@ -205,3 +205,10 @@ fn open_checked_verifies_integrity_table() {
     let checked = Wim::open_checked(&out).expect("open_checked");
     assert!(checked.info().has_integrity_table);
 }
+
+#[test]
+fn wim_handle_is_send() {
+    fn needs_send<T: Send>() {}
+    needs_send::<Wim<'static>>();
+    needs_send::<Wim<'_>>();
+}

@@ -250,3 +250,34 @@ fn update_reports_command_counts() {
     assert_eq!((last.done, last.total), (2, 2));
     assert!(reports.iter().any(|p| p.stage == Stage::Scan));
 }
+
+#[test]
+fn integrity_check_on_open_reports_verify_and_can_be_aborted() {
+    let (dir, wim_path) = big_wim(2);
+    let with_table = dir.path().join("int.wim");
+    Wim::open(&wim_path)
+        .expect("open")
+        .write(
+            &with_table,
+            ImageSelector::All,
+            &WriteOptions {
+                check_integrity: true,
+                ..Default::default()
+            },
+        )
+        .expect("write");
+
+    let stages: Arc<Mutex<Vec<Stage>>> = Arc::default();
+    let sink = Arc::clone(&stages);
+    let wim = Wim::open_with_progress(&with_table, true, move |p| {
+        sink.lock().expect("lock").push(p.stage);
+        ProgressControl::Continue
+    })
+    .expect("open with integrity check");
+    assert!(wim.info().has_integrity_table);
+    assert!(stages.lock().expect("lock").contains(&Stage::Verify));
+
+    let err = Wim::open_with_progress(&with_table, true, |_| ProgressControl::Abort)
+        .expect_err("must abort");
+    assert!(matches!(err, WimError::Aborted), "{err:?}");
+}
