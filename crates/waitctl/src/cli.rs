@@ -79,6 +79,11 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Inspect WIM/ESD files.
+    Image {
+        #[command(subcommand)]
+        command: ImageCommand,
+    },
     /// Build a demo repository with a synthetic base image, run one build end to end,
     /// and keep serving (or exit with --once).
     Demo {
@@ -94,6 +99,41 @@ pub enum Command {
         /// Seed of the generated fixtures (same seed, same bytes).
         #[arg(long, default_value_t = 2025)]
         seed: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImageCommand {
+    /// Every image of a WIM/ESD with its Windows identity.
+    Info {
+        file: PathBuf,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Read every blob back and check its hash.
+    Verify { file: PathBuf },
+    /// List the files of one image.
+    Ls {
+        file: PathBuf,
+        #[arg(default_value_t = 1)]
+        index: u32,
+        /// Start below this folder of the image.
+        #[arg(long, default_value = "/")]
+        path: String,
+        /// Show kind, size and SHA-1.
+        #[arg(short, long)]
+        long: bool,
+    },
+    /// Extract one file from an image.
+    Extract {
+        file: PathBuf,
+        index: u32,
+        /// Path inside the image, e.g. /Windows/System32/Recovery/Winre.wim
+        path: String,
+        /// Destination file, or a folder (existing, or with a trailing '/').
+        #[arg(short = 'o', long = "output")]
+        dest: PathBuf,
     },
 }
 
@@ -145,6 +185,22 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::user::add(&common, &name, &role).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Image { command } => match command {
+            ImageCommand::Info { file, json } => crate::image::info(&file, json),
+            ImageCommand::Verify { file } => crate::image::verify(&file),
+            ImageCommand::Ls {
+                file,
+                index,
+                path,
+                long,
+            } => crate::image::ls(&file, index, &path, long),
+            ImageCommand::Extract {
+                file,
+                index,
+                path,
+                dest,
+            } => crate::image::extract(&file, index, &path, &dest),
+        },
         Command::Demo {
             common,
             worker,

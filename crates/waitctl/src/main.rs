@@ -4,6 +4,7 @@
 mod cli;
 mod demo;
 mod env;
+mod image;
 mod run;
 mod user;
 
