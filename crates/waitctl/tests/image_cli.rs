@@ -28,8 +28,8 @@ fn oracle(args: &[&str]) -> Vec<u8> {
 fn base_wim(dir: &Path) -> String {
     let path = dir.join("base.wim");
     wait_catalog::fixtures::write_base_wim(&path, &wait_catalog::fixtures::TreeSpec::small(3))
-        .unwrap();
-    path.to_str().unwrap().to_string()
+        .expect("generate base WIM");
+    path.to_str().expect("utf-8 temp path").to_string()
 }
 
 #[test]
