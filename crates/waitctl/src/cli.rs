@@ -84,6 +84,11 @@ pub enum Command {
         #[command(subcommand)]
         command: ImageCommand,
     },
+    /// Measure the image engine against cp and wimlib-imagex (not a test).
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
     /// Build a demo repository with a synthetic base image, run one build end to end,
     /// and keep serving (or exit with --once).
     Demo {
@@ -134,6 +139,19 @@ pub enum ImageCommand {
         /// Destination file, or a folder (existing, or with a trailing '/').
         #[arg(short = 'o', long = "output")]
         dest: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Export, update, verify on a generated image, each next to cp and wimlib-imagex.
+    Image {
+        /// Where the scratch files go (default: the system temp folder).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Size of the generated tree in MiB.
+        #[arg(long, default_value_t = 1024)]
+        size_mib: u64,
     },
 }
 
@@ -201,6 +219,9 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 dest,
             } => crate::image::extract(&file, index, &path, &dest),
         },
+        Command::Bench {
+            command: BenchCommand::Image { dir, size_mib },
+        } => crate::bench::image(dir, size_mib),
         Command::Demo {
             common,
             worker,

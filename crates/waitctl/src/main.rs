@@ -1,6 +1,7 @@
 //! `waitctl`: the one WAIT binary. It parses the command line, sets up logging and hands
 //! over to the libraries; nothing here builds images or speaks HTTP itself.
 
+mod bench;
 mod cli;
 mod demo;
 mod env;
