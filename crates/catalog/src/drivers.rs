@@ -46,9 +46,14 @@ pub(crate) fn driver_sets(repo: &Repository, board: &str) -> Result<Vec<DriverSe
 }
 
 /// The most specific set whose token fits the image; sets whose name is not a token are
-/// ignored. On a tie the first set in name order wins.
-pub(crate) fn recommend(sets: Vec<DriverSet>, image: &ImageIdentity) -> Option<Recommendation> {
-    let mut best: Option<(u32, String, DriverSet)> = None;
+/// ignored. Between sets of equal token score, the one with more INFs that apply to the
+/// image (as counted by `applicable`) wins; on a full tie the first set in name order.
+pub(crate) fn recommend(
+    sets: Vec<DriverSet>,
+    image: &ImageIdentity,
+    applicable: impl Fn(&DriverSet) -> usize,
+) -> Option<Recommendation> {
+    let mut best: Option<((u32, usize), String, DriverSet)> = None;
     for set in sets {
         let Ok(token) = DriverToken::parse(&set.name) else {
             continue;
@@ -56,8 +61,12 @@ pub(crate) fn recommend(sets: Vec<DriverSet>, image: &ImageIdentity) -> Option<R
         let Ok(fit) = token.fit(&set.name, image) else {
             continue;
         };
-        if best.as_ref().is_none_or(|(score, _, _)| fit.score > *score) {
-            best = Some((fit.score, fit.reason, set));
+        let rank = (fit.score, applicable(&set));
+        if best
+            .as_ref()
+            .is_none_or(|(best_rank, _, _)| rank > *best_rank)
+        {
+            best = Some((rank, fit.reason, set));
         }
     }
     best.map(|(_, reason, driver_set)| Recommendation { driver_set, reason })

@@ -6,11 +6,15 @@
 //! items; they must not rename or remove these.
 
 mod base_images;
+mod driver_report;
 mod drivers;
 pub mod fixtures;
 mod hash;
+pub mod inf;
 mod layout;
+pub mod packages;
 mod paths;
+mod text;
 pub mod token;
 mod walk;
 
@@ -19,7 +23,9 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 pub use base_images::{identity_from_info, wim_identities};
+pub use driver_report::{DriverSetReport, InfReport};
 pub use paths::validate_name;
+pub use text::TextEncoding;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
@@ -257,7 +263,25 @@ impl Repository {
         image: &ImageIdentity,
     ) -> Result<Option<Recommendation>> {
         let sets = self.driver_sets(board)?;
-        Ok(drivers::recommend(sets, image))
+        // Among sets whose folder token fits equally well, prefer the one with more INFs
+        // that apply to the image.
+        Ok(drivers::recommend(sets, image, |set| {
+            driver_report::applicable_count(self, board, &set.name, image)
+        }))
+    }
+
+    /// Parse every INF of `2_Drivers/<board>/<set_name>/` and say, per INF, its class,
+    /// provider, version and date, whether its catalog file is beside it, and whether it
+    /// applies to `image` (and why). An INF that cannot be parsed is listed with its
+    /// problem; only a bad board or set name, a missing set or an unreadable folder fail
+    /// the call.
+    pub fn driver_set_report(
+        &self,
+        board: &str,
+        set_name: &str,
+        image: &ImageIdentity,
+    ) -> Result<DriverSetReport> {
+        driver_report::report(self, board, set_name, image)
     }
 
     /// Repository-relative paths of answer files under `5_AnswerFiles/`.

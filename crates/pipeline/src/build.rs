@@ -226,6 +226,7 @@ pub(crate) fn run(
         threads: 0,
         check_integrity: false,
         recompress: false,
+        ..WriteOptions::default()
     };
     dest.write(&image_path, ImageSelector::All, &opts)
         .map_err(|e| PipelineError::wim(format!("write {IMAGE_FILE}"), e))?;

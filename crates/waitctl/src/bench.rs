@@ -83,7 +83,11 @@ pub fn image(dir: Option<PathBuf>, size_mib: u64) -> anyhow::Result<ExitCode> {
                 target: "/extra".into(),
             }],
         )?;
-        wim.overwrite(&WriteOptions::default())?;
+        // Append in place, as `wimlib-imagex update` does.
+        wim.overwrite(&WriteOptions {
+            rebuild: false,
+            ..WriteOptions::default()
+        })?;
         Ok(())
     })?;
     let theirs = time(|| {
@@ -118,6 +122,53 @@ pub fn image(dir: Option<PathBuf>, size_mib: u64) -> anyhow::Result<ExitCode> {
         reference: Some(("wimlib-imagex verify", theirs)),
     });
 
+    // Media: author a bootable ISO around the base WIM, then read it back out.
+    let media = root.join("media");
+    write_media_tree(&media)?;
+    let iso = root.join("bench.iso");
+    let ours = time(|| {
+        let request = wait_media::author::AuthorRequest {
+            source_tree: media.clone(),
+            boot_files_from: None,
+            install_image: wait_media::author::InstallImage::Single(base.clone()),
+            autounattend: None,
+            label: "WAIT_BENCH".into(),
+            output: iso.clone(),
+            options: wait_media::author::AuthorOptions::default(),
+        };
+        let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        wait_media::author::author_iso(&request, &mut |_| {}, &cancel)?;
+        Ok(())
+    })?;
+    rows.push(Row {
+        step: "author an ISO",
+        ours,
+        reference: None,
+    });
+    let ours = time(|| {
+        let mut image = wait_media::IsoImage::open(&iso)?;
+        image.extract("sources/install.wim", root.join("from-iso.wim"))?;
+        Ok(())
+    })?;
+    let seven = format!("-o{}", root.join("7z").display());
+    let theirs = time(|| {
+        run(
+            "7z",
+            &[
+                "x".into(),
+                "-y".into(),
+                seven,
+                arg(&iso),
+                "sources/install.wim".into(),
+            ],
+        )
+    })?;
+    rows.push(Row {
+        step: "read WIM from ISO",
+        ours,
+        reference: Some(("7z x", theirs)),
+    });
+
     println!(
         "image: {} MiB tree, {} MiB WIM (LZX); cp of the WIM: {:.2} s",
         size_mib,
@@ -146,6 +197,20 @@ pub fn image(dir: Option<PathBuf>, size_mib: u64) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A minimal install-media layout: boot images and a setup program.
+fn write_media_tree(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir.join("boot"))?;
+    std::fs::create_dir_all(dir.join("efi/microsoft/boot"))?;
+    std::fs::create_dir_all(dir.join("sources"))?;
+    std::fs::write(dir.join("boot/etfsboot.com"), vec![0x90u8; 4096])?;
+    let mut efisys = vec![0u8; 1_474_560];
+    efisys[510] = 0x55;
+    efisys[511] = 0xAA;
+    std::fs::write(dir.join("efi/microsoft/boot/efisys.bin"), efisys)?;
+    std::fs::write(dir.join("setup.exe"), b"MZ")?;
+    Ok(())
 }
 
 fn arg(p: &Path) -> String {

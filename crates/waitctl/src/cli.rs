@@ -84,6 +84,11 @@ pub enum Command {
         #[command(subcommand)]
         command: ImageCommand,
     },
+    /// Read ISO install media.
+    Iso {
+        #[command(subcommand)]
+        command: IsoCommand,
+    },
     /// Measure the image engine against cp and wimlib-imagex (not a test).
     Bench {
         #[command(subcommand)]
@@ -135,6 +140,25 @@ pub enum ImageCommand {
         file: PathBuf,
         index: u32,
         /// Path inside the image, e.g. /Windows/System32/Recovery/Winre.wim
+        path: String,
+        /// Destination file, or a folder (existing, or with a trailing '/').
+        #[arg(short = 'o', long = "output")]
+        dest: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IsoCommand {
+    /// List an ISO's files (UDF preferred over ISO 9660) and its install image.
+    Ls {
+        iso: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Copy one file out of an ISO.
+    Extract {
+        iso: PathBuf,
+        /// Path inside the ISO, e.g. sources/install.wim (case does not matter).
         path: String,
         /// Destination file, or a folder (existing, or with a trailing '/').
         #[arg(short = 'o', long = "output")]
@@ -219,6 +243,12 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 dest,
             } => crate::image::extract(&file, index, &path, &dest),
         },
+        Command::Iso {
+            command: IsoCommand::Ls { iso, json },
+        } => crate::iso::ls(&iso, json),
+        Command::Iso {
+            command: IsoCommand::Extract { iso, path, dest },
+        } => crate::iso::extract(&iso, &path, &dest),
         Command::Bench {
             command: BenchCommand::Image { dir, size_mib },
         } => crate::bench::image(dir, size_mib),

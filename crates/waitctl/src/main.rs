@@ -6,6 +6,7 @@ mod cli;
 mod demo;
 mod env;
 mod image;
+mod iso;
 mod run;
 mod user;
 

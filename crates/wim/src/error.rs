@@ -22,6 +22,15 @@ pub enum WimError {
     PathNotInImage { path: String },
     #[error("invalid image property name {0:?}")]
     InvalidPropertyName(String),
+    /// A part of a split WIM set that the operation needs is not available.
+    #[error("split WIM part {part} is missing: {path}")]
+    MissingPart { part: u16, path: PathBuf },
+    /// The path inside the image exists but has no file data to read.
+    #[error("path {path:?} in the image is a {kind}, not a regular file")]
+    NotAFile { path: String, kind: &'static str },
+    /// A valid input this crate cannot handle (yet).
+    #[error("not supported yet: {0}")]
+    Unsupported(String),
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
     #[error("operation aborted by progress callback")]
@@ -99,6 +108,7 @@ pub(crate) fn from_code(code: c_int, ctx: &ErrorContext<'_>) -> WimError {
         | sys::WIMLIB_ERR_INVALID_INTEGRITY_TABLE
         | sys::WIMLIB_ERR_IMAGE_COUNT
         | sys::WIMLIB_ERR_XML
+        | sys::WIMLIB_ERR_SPLIT_INVALID
         | sys::WIMLIB_ERR_WIM_IS_INCOMPLETE => WimError::Corrupt {
             path: ctx.wim_path_buf(),
             message: message(),

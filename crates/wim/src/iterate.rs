@@ -116,3 +116,61 @@ pub(crate) unsafe fn walk(
     }
     Walk::Code(if rc == STOP { 0 } else { rc })
 }
+
+/// What the stream reader needs to know about one path.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Located {
+    pub attributes: u32,
+    /// Where the unnamed data stream's blob lives.
+    pub resource: sys::wimlib_resource_entry,
+}
+
+unsafe extern "C" fn capture_one(dentry: *const sys::wimlib_dir_entry, ctx: *mut c_void) -> c_int {
+    if dentry.is_null() || ctx.is_null() {
+        return 0;
+    }
+    // SAFETY: `ctx` is the `Option<Located>` that `locate` passed, alive and otherwise
+    // unused until wimlib_iterate_dir_tree returns.
+    let out = unsafe { &mut *ctx.cast::<Option<Located>>() };
+    // SAFETY: `dentry` is valid during the callback; the streams array always holds at
+    // least the unnamed stream (see `entry_from`), reached through the raw pointer.
+    let (attributes, stream) = unsafe {
+        (
+            (*dentry).attributes,
+            (&raw const (*dentry).streams)
+                .cast::<sys::wimlib_stream_entry>()
+                .read(),
+        )
+    };
+    *out = Some(Located {
+        attributes,
+        resource: stream.resource,
+    });
+    STOP
+}
+
+/// Look up `path` itself (not recursively): its attributes and unnamed stream.
+/// Returns wimlib's code (0 on success) and the entry, if one was seen.
+///
+/// # Safety
+/// `raw` must be a valid, exclusively accessed `WIMStruct` for the whole call.
+pub(crate) unsafe fn locate(
+    raw: *mut sys::WIMStruct,
+    image: c_int,
+    path: &CStr,
+) -> (c_int, Option<Located>) {
+    let mut out: Option<Located> = None;
+    // SAFETY: `raw` is valid per the caller; `path` is NUL-terminated; `capture_one`
+    // matches the callback type, does not unwind, and `out` outlives the call.
+    let rc = unsafe {
+        sys::wimlib_iterate_dir_tree(
+            raw,
+            image,
+            path.as_ptr(),
+            0,
+            Some(capture_one),
+            (&raw mut out).cast::<c_void>(),
+        )
+    };
+    (if rc == STOP { 0 } else { rc }, out)
+}

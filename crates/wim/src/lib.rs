@@ -34,19 +34,35 @@
 //!   output file if it did not exist before; an aborted [`Wim::overwrite`] leaves the
 //!   original file untouched (libwim deletes its temporary file).
 //!
+//! * **Split sets.** [`Wim::reference_parts`] / [`Wim::open_split`] hand the part
+//!   files to libwim, which opens and owns their handles (freed with the first part's
+//!   handle); this crate only remembers which file holds which part number.
+//! * **Streaming reads.** [`Wim::open_file`] asks libwim (under the locks) where a
+//!   file's blob lies, then reads the WIM file itself with positioned reads; the only
+//!   libwim objects it uses afterwards are its own decompressors (`decompress.rs`),
+//!   which belong to no `WIMStruct`. A [`FileReader`] therefore borrows nothing and
+//!   is `Send`. Its output is checked against the blob's SHA-1 before the last piece
+//!   is handed out; layouts it does not know are refused, never guessed.
+//!
 //! Image numbers are 1-based and checked before libwim sees them
 //! ([`WimError::NoSuchImage`]); property names are validated
 //! ([`WimError::InvalidPropertyName`]) because libwim may otherwise write XML it cannot
 //! read back. Paths inside images use '/' and are case-sensitive.
 
 mod cstr;
+mod decompress;
 mod error;
+mod guid;
+mod header;
 mod init;
 mod iterate;
 mod lock;
 mod output;
 mod progress;
 mod property;
+mod reader;
+mod split;
+mod stream;
 mod sys;
 mod types;
 mod update;
@@ -55,6 +71,7 @@ mod wim;
 pub use error::{Result, WimError};
 pub use output::capture;
 pub use progress::{Progress, ProgressControl, Stage};
+pub use reader::FileReader;
 pub use types::{
     Compression, FILE_ATTRIBUTE_DIRECTORY, FileEntry, ImageInfo, ImageSelector, UpdateCommand,
     WimInfo, WriteOptions,

@@ -14,7 +14,7 @@ use crate::sys;
 use crate::types::{Compression, ImageSelector, WriteOptions};
 use crate::wim::Wim;
 
-fn write_flags(opts: &WriteOptions) -> c_int {
+pub(crate) fn write_flags(opts: &WriteOptions) -> c_int {
     let mut flags = if opts.check_integrity {
         sys::WIMLIB_WRITE_FLAG_CHECK_INTEGRITY
     } else {
@@ -23,10 +23,34 @@ fn write_flags(opts: &WriteOptions) -> c_int {
     if opts.recompress {
         flags |= sys::WIMLIB_WRITE_FLAG_RECOMPRESS;
     }
+    if opts.solid {
+        flags |= sys::WIMLIB_WRITE_FLAG_SOLID;
+    }
     flags
 }
 
-fn same_file(a: &Path, b: &Path) -> bool {
+/// Check a chunk size before libwim sees it, so that the error names the value.
+/// `compression` is `None` when the output compression is not known here; libwim
+/// then checks the range itself (see `apply_output`).
+fn validate_chunk_size(size: u32, compression: Option<Compression>) -> Result<()> {
+    let bad = |why: &str| {
+        Err(WimError::InvalidArgument(format!(
+            "chunk size {size}: {why}"
+        )))
+    };
+    if !size.is_power_of_two() {
+        return bad("not a power of two");
+    }
+    match compression.map(|c| (c, c.chunk_size_range())) {
+        Some((c, None)) => bad(&format!("{c:?} output has no chunks")),
+        Some((c, Some((lo, hi)))) if size < lo || size > hi => {
+            bad(&format!("{c:?} accepts {lo}..={hi}"))
+        }
+        _ => Ok(()),
+    }
+}
+
+pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
     match (std::fs::metadata(a), std::fs::metadata(b)) {
         (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
         _ => false,
@@ -34,6 +58,15 @@ fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 impl Wim<'_> {
+    /// RETAIN_GUID when the GUID was pinned with `set_guid`.
+    pub(crate) fn guid_flag(&self) -> c_int {
+        if self.guid_pinned {
+            sys::WIMLIB_WRITE_FLAG_RETAIN_GUID
+        } else {
+            0
+        }
+    }
+
     /// Set the output compression (no locking; the caller holds the locks).
     fn apply_compression(&self, compression: Option<Compression>) -> Result<()> {
         if let Some(c) = compression {
@@ -45,9 +78,70 @@ impl Wim<'_> {
         Ok(())
     }
 
+    /// Apply the compression, solid and chunk-size settings of `opts` to the handle
+    /// (no locking; the caller holds the locks). The compression is set first because
+    /// libwim resets an incompatible chunk size when the compression changes.
+    pub(crate) fn apply_output(&self, opts: &WriteOptions) -> Result<()> {
+        let chunk_error = |size: u32, rc| {
+            if rc == sys::WIMLIB_ERR_INVALID_CHUNK_SIZE {
+                WimError::InvalidArgument(format!(
+                    "chunk size {size} is not accepted for this compression"
+                ))
+            } else {
+                crate::error::from_code(rc, &self.ctx())
+            }
+        };
+        if opts.solid {
+            // Like `wimlib-imagex --solid`: the non-solid parts (image metadata) use
+            // the same compression as the solid data.
+            let c = opts.compression.unwrap_or(Compression::Lzms);
+            if c == Compression::None {
+                return Err(WimError::InvalidArgument(
+                    "solid output needs a compression other than None".to_owned(),
+                ));
+            }
+            if let Some(size) = opts.chunk_size {
+                validate_chunk_size(size, Some(c))?;
+            }
+            self.apply_compression(Some(c))?;
+            // SAFETY: live, locked handle and a valid (non-NONE) compression constant.
+            let rc = unsafe {
+                sys::wimlib_set_output_pack_compression_type(self.raw.as_ptr(), c.to_raw())
+            };
+            check(rc, &self.ctx())?;
+            if let Some(size) = opts.chunk_size {
+                // SAFETY: live, locked handle.
+                let rc = unsafe { sys::wimlib_set_output_pack_chunk_size(self.raw.as_ptr(), size) };
+                if rc != 0 {
+                    return Err(chunk_error(size, rc));
+                }
+            }
+            return Ok(());
+        }
+        if let Some(size) = opts.chunk_size {
+            // Without an explicit compression the header's is the best guess; a new
+            // in-memory WIM reports None there, so libwim is left to judge the range.
+            let known = opts.compression.or_else(|| {
+                let c = Compression::from_raw(self.raw_info().compression_type);
+                (c != Compression::None).then_some(c)
+            });
+            validate_chunk_size(size, known)?;
+        }
+        self.apply_compression(opts.compression)?;
+        if let Some(size) = opts.chunk_size {
+            // SAFETY: live, locked handle.
+            let rc = unsafe { sys::wimlib_set_output_chunk_size(self.raw.as_ptr(), size) };
+            if rc != 0 {
+                return Err(chunk_error(size, rc));
+            }
+        }
+        Ok(())
+    }
+
     /// Set the chunk size used for compressed output by later writes (a power of two
     /// valid for the compression type, e.g. 32768 for LZX; 0 restores the default).
-    /// Changing the compression afterwards may reset it.
+    /// Changing the compression afterwards may reset it. `WriteOptions::chunk_size`
+    /// does the same per write.
     pub fn set_output_chunk_size(&mut self, chunk_size: u32) -> Result<()> {
         let _held = self.begin()?;
         // SAFETY: live, locked handle.
@@ -82,7 +176,7 @@ impl Wim<'_> {
                 ImageSelector::All => sys::WIMLIB_ALL_IMAGES,
                 ImageSelector::One(n) => self.check_image(n)?,
             };
-            self.apply_compression(opts.compression)?;
+            self.apply_output(opts)?;
             // SAFETY: live, locked handle (and locked sources); `c_path` outlives the
             // call; the progress hook (if any) is owned by `self`.
             unsafe {
@@ -90,7 +184,7 @@ impl Wim<'_> {
                     self.raw.as_ptr(),
                     c_path.as_ptr(),
                     image,
-                    write_flags(opts),
+                    write_flags(opts) | self.guid_flag(),
                     opts.threads as c_uint,
                 )
             }
@@ -103,11 +197,13 @@ impl Wim<'_> {
         check(rc, &self.ctx())
     }
 
-    /// Rewrite the WIM it was opened from in place (safely, via a temp file).
+    /// Rewrite the WIM it was opened from.
     ///
-    /// libwim writes a complete new file next to the original and renames it over
-    /// the original only on success; on failure or abort the original is untouched and
-    /// the temporary file is removed. Afterwards this handle is reopened on the new
+    /// With `opts.rebuild` (the default), libwim writes a complete new file next to the
+    /// original and renames it over the original only on success; on failure or abort
+    /// the original is untouched and the temporary file is removed. Without it, new
+    /// data and a new blob table are appended in place; space of deleted data is not
+    /// reclaimed, and on failure libwim truncates the file back to its old size. Afterwards this handle is reopened on the new
     /// file (libwim allows nothing else on the old handle), and the progress closure
     /// stays registered. `check_integrity: false` drops an existing integrity table.
     /// A WIM made by `create_new` has no file: `InvalidArgument`.
@@ -119,8 +215,11 @@ impl Wim<'_> {
         };
         let rc = {
             let _held = self.begin()?;
-            self.apply_compression(opts.compression)?;
-            let flags = write_flags(opts) | sys::WIMLIB_WRITE_FLAG_REBUILD;
+            self.apply_output(opts)?;
+            let mut flags = write_flags(opts);
+            if opts.rebuild {
+                flags |= sys::WIMLIB_WRITE_FLAG_REBUILD;
+            }
             // SAFETY: live, locked handle; the progress hook (if any) is owned by `self`.
             unsafe { sys::wimlib_overwrite(self.raw.as_ptr(), flags, opts.threads as c_uint) }
         };

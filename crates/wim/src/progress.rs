@@ -28,6 +28,26 @@ pub enum Stage {
     Update,
     /// Computing an integrity table while writing: `done`/`total` are bytes.
     Other,
+    /// `split`: reported when a part begins and ends; `done`/`total` are bytes of
+    /// the original WIM copied so far. While a part is written, [`Stage::Write`]
+    /// reports that part's own progress.
+    Split,
+}
+
+impl Stage {
+    /// A short lowercase name for logs ("write", "verify", ...).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Stage::Open => "open",
+            Stage::Scan => "scan",
+            Stage::Write => "write",
+            Stage::Extract => "extract",
+            Stage::Verify => "verify",
+            Stage::Update => "update",
+            Stage::Other => "other",
+            Stage::Split => "split",
+        }
+    }
 }
 
 /// One progress report: bytes done out of total for the named stage.
@@ -197,6 +217,14 @@ unsafe fn translate(msg: c_int, info: *const sys::wimlib_progress_info) -> Optio
                     stage: Stage::Other,
                     done: i.completed_bytes,
                     total: i.total_bytes,
+                }
+            }
+            sys::WIMLIB_PROGRESS_MSG_SPLIT_BEGIN_PART | sys::WIMLIB_PROGRESS_MSG_SPLIT_END_PART => {
+                let s = (*info).split;
+                Progress {
+                    stage: Stage::Split,
+                    done: s.completed_bytes,
+                    total: s.total_bytes,
                 }
             }
             sys::WIMLIB_PROGRESS_MSG_UPDATE_BEGIN_COMMAND

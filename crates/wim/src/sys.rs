@@ -33,6 +33,8 @@ pub(crate) const WIMLIB_PROGRESS_MSG_SCAN_END: c_int = 11;
 pub(crate) const WIMLIB_PROGRESS_MSG_WRITE_STREAMS: c_int = 12;
 pub(crate) const WIMLIB_PROGRESS_MSG_VERIFY_INTEGRITY: c_int = 16;
 pub(crate) const WIMLIB_PROGRESS_MSG_CALC_INTEGRITY: c_int = 17;
+pub(crate) const WIMLIB_PROGRESS_MSG_SPLIT_BEGIN_PART: c_int = 19;
+pub(crate) const WIMLIB_PROGRESS_MSG_SPLIT_END_PART: c_int = 20;
 pub(crate) const WIMLIB_PROGRESS_MSG_UPDATE_BEGIN_COMMAND: c_int = 21;
 pub(crate) const WIMLIB_PROGRESS_MSG_UPDATE_END_COMMAND: c_int = 22;
 pub(crate) const WIMLIB_PROGRESS_MSG_VERIFY_STREAMS: c_int = 29;
@@ -61,6 +63,10 @@ pub(crate) const WIMLIB_WRITE_FLAG_CHECK_INTEGRITY: c_int = 0x0000_0001;
 pub(crate) const WIMLIB_WRITE_FLAG_NO_CHECK_INTEGRITY: c_int = 0x0000_0002;
 pub(crate) const WIMLIB_WRITE_FLAG_RECOMPRESS: c_int = 0x0000_0010;
 pub(crate) const WIMLIB_WRITE_FLAG_REBUILD: c_int = 0x0000_0040;
+pub(crate) const WIMLIB_WRITE_FLAG_RETAIN_GUID: c_int = 0x0000_0800;
+pub(crate) const WIMLIB_WRITE_FLAG_SOLID: c_int = 0x0000_1000;
+
+pub(crate) const WIMLIB_CHANGE_GUID: c_int = 0x0000_0002;
 
 // enum wimlib_update_op
 pub(crate) const WIMLIB_UPDATE_OP_ADD: c_int = 0;
@@ -70,6 +76,7 @@ pub(crate) const WIMLIB_UPDATE_OP_RENAME: c_int = 2;
 // enum wimlib_error_code (the ones the safe layer classifies)
 pub(crate) const WIMLIB_ERR_DECOMPRESSION: c_int = 2;
 pub(crate) const WIMLIB_ERR_IMAGE_COUNT: c_int = 10;
+pub(crate) const WIMLIB_ERR_INVALID_CHUNK_SIZE: c_int = 15;
 pub(crate) const WIMLIB_ERR_INTEGRITY: c_int = 13;
 pub(crate) const WIMLIB_ERR_INVALID_HEADER: c_int = 17;
 pub(crate) const WIMLIB_ERR_INVALID_IMAGE: c_int = 18;
@@ -82,8 +89,10 @@ pub(crate) const WIMLIB_ERR_NOT_A_WIM_FILE: c_int = 43;
 pub(crate) const WIMLIB_ERR_OPEN: c_int = 47;
 pub(crate) const WIMLIB_ERR_PATH_DOES_NOT_EXIST: c_int = 49;
 pub(crate) const WIMLIB_ERR_READ: c_int = 50;
+pub(crate) const WIMLIB_ERR_SPLIT_INVALID: c_int = 62;
 pub(crate) const WIMLIB_ERR_UNEXPECTED_END_OF_FILE: c_int = 65;
 pub(crate) const WIMLIB_ERR_UNKNOWN_VERSION: c_int = 67;
+pub(crate) const WIMLIB_ERR_UNSUPPORTED: c_int = 68;
 pub(crate) const WIMLIB_ERR_XML: c_int = 73;
 pub(crate) const WIMLIB_ERR_ABORTED_BY_PROGRESS: c_int = 76;
 pub(crate) const WIMLIB_ERR_WIM_IS_INCOMPLETE: c_int = 84;
@@ -107,6 +116,11 @@ pub(crate) struct wimlib_wim_info {
 }
 
 pub(crate) const WIM_INFO_FLAG_HAS_INTEGRITY_TABLE: u32 = 1 << 0;
+
+// Bits of `wimlib_resource_entry::flags` (the C bitfields, in declaration order).
+pub(crate) const RESOURCE_FLAG_IS_COMPRESSED: u32 = 1 << 0;
+pub(crate) const RESOURCE_FLAG_IS_MISSING: u32 = 1 << 4;
+pub(crate) const RESOURCE_FLAG_PACKED: u32 = 1 << 5;
 
 /// `struct wimlib_resource_entry`; the bitfields after `reference_count` are one `u32`.
 #[repr(C)]
@@ -257,6 +271,17 @@ pub(crate) struct wimlib_progress_info_verify_streams {
     pub completed_bytes: u64,
 }
 
+/// `struct wimlib_progress_info_split`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct wimlib_progress_info_split {
+    pub total_bytes: u64,
+    pub completed_bytes: u64,
+    pub cur_part_number: c_uint,
+    pub total_parts: c_uint,
+    pub part_name: *mut c_char,
+}
+
 /// `union wimlib_progress_info`, reduced to the members this crate reads. The union
 /// is only ever received by pointer from libwim, never allocated here, so leaving
 /// out the other (possibly larger) members is harmless.
@@ -269,6 +294,7 @@ pub(crate) union wimlib_progress_info {
     pub update: wimlib_progress_info_update,
     pub integrity: wimlib_progress_info_integrity,
     pub verify_streams: wimlib_progress_info_verify_streams,
+    pub split: wimlib_progress_info_split,
 }
 
 /// `wimlib_progress_func_t`. The message and return value are C enums (`int`).
@@ -326,6 +352,13 @@ pub(crate) union wimlib_update_command_u {
 pub(crate) struct wimlib_update_command {
     pub op: c_int,
     pub u: wimlib_update_command_u,
+}
+
+/// Opaque `struct wimlib_decompressor`.
+#[repr(C)]
+pub(crate) struct wimlib_decompressor {
+    _private: [u8; 0],
+    _marker: core::marker::PhantomData<(*mut u8, core::marker::PhantomPinned)>,
 }
 
 // Linking is set up by build.rs (pkg-config `wimlib`, or plain `-lwim`).
@@ -425,6 +458,44 @@ unsafe extern "C" {
     pub(crate) fn wimlib_set_output_compression_type(wim: *mut WIMStruct, ctype: c_int) -> c_int;
     pub(crate) fn wimlib_set_output_chunk_size(wim: *mut WIMStruct, chunk_size: u32) -> c_int;
 
+    pub(crate) fn wimlib_set_output_pack_compression_type(
+        wim: *mut WIMStruct,
+        ctype: c_int,
+    ) -> c_int;
+    pub(crate) fn wimlib_set_output_pack_chunk_size(wim: *mut WIMStruct, chunk_size: u32) -> c_int;
+    pub(crate) fn wimlib_set_wim_info(
+        wim: *mut WIMStruct,
+        info: *const wimlib_wim_info,
+        which: c_int,
+    ) -> c_int;
+    pub(crate) fn wimlib_split(
+        wim: *mut WIMStruct,
+        swm_name: *const c_char,
+        part_size: u64,
+        write_flags: c_int,
+    ) -> c_int;
+    pub(crate) fn wimlib_reference_resource_files(
+        wim: *mut WIMStruct,
+        resource_wimfiles_or_globs: *const *const c_char,
+        count: c_uint,
+        ref_flags: c_int,
+        open_flags: c_int,
+    ) -> c_int;
+
+    pub(crate) fn wimlib_create_decompressor(
+        ctype: c_int,
+        max_block_size: size_t,
+        decompressor_ret: *mut *mut wimlib_decompressor,
+    ) -> c_int;
+    pub(crate) fn wimlib_decompress(
+        compressed_data: *const c_void,
+        compressed_size: size_t,
+        uncompressed_data: *mut c_void,
+        uncompressed_size: size_t,
+        decompressor: *mut wimlib_decompressor,
+    ) -> c_int;
+    pub(crate) fn wimlib_free_decompressor(decompressor: *mut wimlib_decompressor);
+
     pub(crate) fn wimlib_register_progress_function(
         wim: *mut WIMStruct,
         progfunc: wimlib_progress_func_t,
@@ -444,6 +515,7 @@ mod layout_tests {
     const C_PROGRAM: &str = r#"
 #include <stdio.h>
 #include <stddef.h>
+#include <string.h>
 #include <wimlib.h>
 #define S(t) printf("size " #t " %zu\n", sizeof(struct t))
 #define O(t, f) printf("off " #t " " #f " %zu\n", offsetof(struct t, f))
@@ -467,6 +539,15 @@ int main(void) {
     S(wimlib_progress_info_update); O(wimlib_progress_info_update, total_commands);
     S(wimlib_progress_info_integrity); O(wimlib_progress_info_integrity, completed_bytes);
     S(wimlib_progress_info_verify_streams); O(wimlib_progress_info_verify_streams, completed_bytes);
+    S(wimlib_progress_info_split); O(wimlib_progress_info_split, cur_part_number);
+    O(wimlib_progress_info_split, part_name);
+    {
+        size_t at = offsetof(struct wimlib_resource_entry, reference_count) + 4;
+        struct wimlib_resource_entry r;
+        unsigned w;
+#define B(f) memset(&r, 0, sizeof r); r.f = 1; memcpy(&w, (char *)&r + at, 4); printf("bit " #f " %u\n", w)
+        B(is_compressed); B(is_missing); B(packed);
+    }
     S(wimlib_add_command); O(wimlib_add_command, add_flags);
     S(wimlib_delete_command); O(wimlib_delete_command, delete_flags);
     S(wimlib_rename_command); O(wimlib_rename_command, rename_flags);
@@ -532,6 +613,12 @@ int main(void) {
         o!(wimlib_progress_info_integrity, completed_bytes);
         s!(wimlib_progress_info_verify_streams);
         o!(wimlib_progress_info_verify_streams, completed_bytes);
+        s!(wimlib_progress_info_split);
+        o!(wimlib_progress_info_split, cur_part_number);
+        o!(wimlib_progress_info_split, part_name);
+        v.push(format!("bit is_compressed {RESOURCE_FLAG_IS_COMPRESSED}"));
+        v.push(format!("bit is_missing {RESOURCE_FLAG_IS_MISSING}"));
+        v.push(format!("bit packed {RESOURCE_FLAG_PACKED}"));
         s!(wimlib_add_command);
         o!(wimlib_add_command, add_flags);
         s!(wimlib_delete_command);

@@ -16,6 +16,17 @@ pub enum Compression {
 }
 
 impl Compression {
+    /// The chunk sizes libwim accepts for this compression (powers of two), or
+    /// `None` for no compression, where a chunk size means nothing.
+    pub(crate) fn chunk_size_range(self) -> Option<(u32, u32)> {
+        match self {
+            Compression::None => None,
+            Compression::Xpress => Some((1 << 12, 1 << 16)),
+            Compression::Lzx => Some((1 << 15, 1 << 21)),
+            Compression::Lzms => Some((1 << 15, 1 << 30)),
+        }
+    }
+
     pub(crate) fn to_raw(self) -> c_int {
         match self {
             Compression::None => sys::WIMLIB_COMPRESSION_TYPE_NONE,
@@ -106,15 +117,47 @@ pub enum UpdateCommand {
     Rename { from: String, to: String },
 }
 
-/// Options for `Wim::write` / `Wim::overwrite`. The default keeps the compression,
-/// lets libwim pick the thread count, writes no integrity table and does not recompress.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Options for `Wim::write` / `Wim::overwrite` / `Wim::split`.
+///
+/// The default keeps the compression and chunk size, lets libwim pick the thread
+/// count, writes no integrity table, does not recompress, writes no solid resources,
+/// and makes `overwrite` rebuild the whole file (`rebuild: true`, the behaviour
+/// `overwrite` always had). Settings made here stay on the handle for later writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WriteOptions {
-    /// Compression of the output; `None` keeps the WIM's current setting.
+    /// Compression of the output; `None` keeps the WIM's current setting (with
+    /// `solid`, `None` means LZMS, as for an ESD).
     pub compression: Option<Compression>,
     /// 0 = libwim picks (one per core).
     pub threads: u32,
     pub check_integrity: bool,
     /// Recompress data even when it is already compressed in the source.
     pub recompress: bool,
+    /// Write file data as solid resources (an ESD-style WIM when the compression is
+    /// LZMS). Solid output cannot use `Compression::None`; `split` refuses it.
+    pub solid: bool,
+    /// Compression chunk size: a power of two in the range of the compression
+    /// (XPRESS 2^12..=2^16, LZX 2^15..=2^21, LZMS 2^15..=2^30). With `solid` it is
+    /// the solid chunk size, otherwise the chunk size of ordinary resources. `None`
+    /// keeps the current setting (libwim's default unless changed before).
+    pub chunk_size: Option<u32>,
+    /// `overwrite` only: `true` writes a complete new file and renames it over the
+    /// original; `false` appends new data in place and leaves space of deleted data
+    /// unused (faster, but the file does not shrink). libwim may rebuild anyway when
+    /// appending is impossible (e.g. a compression change).
+    pub rebuild: bool,
+}
+
+impl Default for WriteOptions {
+    fn default() -> Self {
+        Self {
+            compression: None,
+            threads: 0,
+            check_integrity: false,
+            recompress: false,
+            solid: false,
+            chunk_size: None,
+            rebuild: true,
+        }
+    }
 }

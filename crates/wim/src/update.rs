@@ -152,6 +152,24 @@ impl<'src> Wim<'src> {
         Ok(new_index)
     }
 
+    /// Export several images of `src` (in the given order; `&[]` = none), keeping
+    /// their names; returns their new indexes here. Data shared between the images
+    /// (and with images already here) is stored once when this WIM is written. Stops
+    /// at the first failure, keeping the images exported before it; a name already
+    /// used here is a `Library` error.
+    pub fn export_images_from(&mut self, src: &'src Wim<'_>, images: &[u32]) -> Result<Vec<u32>> {
+        images
+            .iter()
+            .map(|&image| self.export_image_from(src, image, None))
+            .collect()
+    }
+
+    /// Export every image of `src`, as [`Wim::export_images_from`] with `1..=count`.
+    pub fn export_all_images_from(&mut self, src: &'src Wim<'_>) -> Result<Vec<u32>> {
+        let all: Vec<u32> = (1..=src.image_count()).collect();
+        self.export_images_from(src, &all)
+    }
+
     /// Apply `commands` to `image`, all or nothing (libwim rolls back on failure).
     ///
     /// * `Add` captures the host file or tree at `target`, replacing existing files

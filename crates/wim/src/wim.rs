@@ -38,6 +38,12 @@ pub struct Wim<'src> {
     /// Set when `overwrite` succeeded but reopening the file failed: libwim then
     /// allows nothing but freeing the handle.
     pub(crate) spent: bool,
+    /// Other parts of a split set referenced by `reference_parts`, with their part
+    /// numbers (the stream reader opens them by number).
+    pub(crate) parts: Vec<(u16, PathBuf)>,
+    /// Set by `set_guid`: `write` and `split` then keep the GUID instead of drawing
+    /// a new one (libwim's default for a new file).
+    pub(crate) guid_pinned: bool,
     pub(crate) _src: PhantomData<&'src ()>,
 }
 
@@ -108,6 +114,8 @@ impl<'src> Wim<'src> {
             progress: RefCell::new(hook),
             sources: Vec::new(),
             spent: false,
+            parts: Vec::new(),
+            guid_pinned: false,
             _src: PhantomData,
         }
     }

@@ -186,3 +186,68 @@ pub fn fixture() -> Fixture {
     imagex_capture(&src, &wim, "Base");
     Fixture { dir, src, wim }
 }
+
+/// `wimlib-imagex extract WIM IMAGE PATH --to-stdout` (plus `--ref` globs for split
+/// sets): the file's bytes as the independent tool reads them.
+pub fn imagex_cat(wim: &Path, image: u32, path: &str, refs: &[&Path]) -> Vec<u8> {
+    let mut cmd = Command::new("wimlib-imagex");
+    cmd.arg("extract")
+        .arg(wim)
+        .arg(image.to_string())
+        .arg(path)
+        .arg("--to-stdout");
+    for r in refs {
+        let mut arg = std::ffi::OsString::from("--ref=");
+        arg.push(r.as_os_str());
+        cmd.arg(arg);
+    }
+    let out = cmd.output().expect("run wimlib-imagex extract");
+    assert!(
+        out.status.success(),
+        "extract {path} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// Run `wimlib-imagex` with `args` given as strings or paths.
+pub fn imagex_args<I, S>(args: I) -> String
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let owned: Vec<std::ffi::OsString> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
+    let refs: Vec<&std::ffi::OsStr> = owned.iter().map(|a| a.as_os_str()).collect();
+    imagex(&refs)
+}
+
+/// A tree for the stream reader: compressible text spanning many chunks, random
+/// data, an empty file, a tiny file and a directory.
+pub fn make_read_tree(root: &Path) {
+    std::fs::create_dir_all(root.join("dir/sub")).expect("mkdir");
+    let mut text = String::new();
+    let mut i = 0u64;
+    while text.len() < 5 * 1024 * 1024 {
+        text.push_str(&format!(
+            "line {i}: the quick brown fox {} jumps\n",
+            i * 7919 % 1000
+        ));
+        i += 1;
+    }
+    std::fs::write(root.join("dir/many_chunks.txt"), text).expect("write");
+    std::fs::write(
+        root.join("random.bin"),
+        random_bytes(3 * 1024 * 1024 + 17, 5),
+    )
+    .expect("write");
+    std::fs::write(root.join("empty.bin"), b"").expect("write");
+    std::fs::write(root.join("dir/sub/tiny.txt"), b"tiny\n").expect("write");
+}
+
+/// The regular files of `make_read_tree`.
+pub const READ_FILES: &[&str] = &[
+    "/dir/many_chunks.txt",
+    "/random.bin",
+    "/empty.bin",
+    "/dir/sub/tiny.txt",
+];
