@@ -221,3 +221,45 @@ fn byte_bar() -> ProgressBar {
     );
     bar
 }
+
+/// `waitctl image winre FILE [INDEX] [--json]`: what a Linux host can tell about the
+/// image's recovery environment, and what it cannot do to it.
+pub fn winre(file: &Path, index: u32, json: bool) -> anyhow::Result<ExitCode> {
+    let wim = open(file)?;
+    let scratch = tempfile::tempdir().context("cannot create a scratch folder")?;
+    let report = wait_media::winre::inspect_winre(&wim, index, scratch.path())
+        .with_context(|| format!("{}: image {index}", file.display()))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    match (&report.path, report.size, &report.wim) {
+        (Some(path), Some(size), Some(w)) => {
+            println!(
+                "WinRE:       {path} ({size} bytes, sha1 {})",
+                report.sha1.as_deref().unwrap_or("-")
+            );
+            println!(
+                "Compression: {:?}, {} byte chunks, {} image(s)",
+                w.compression, w.chunk_size, w.image_count
+            );
+            for img in &w.images {
+                println!(
+                    "Index {}:     {} build {} languages {}",
+                    img.index,
+                    img.name.as_deref().unwrap_or("-"),
+                    img.version.as_deref().unwrap_or("-"),
+                    img.languages.join(", ")
+                );
+            }
+        }
+        _ => println!("WinRE:       none in image {index}"),
+    }
+    for n in &report.notes {
+        println!("Note:        {n}");
+    }
+    for n in &report.not_done {
+        println!("Not done:    {n}");
+    }
+    Ok(ExitCode::SUCCESS)
+}

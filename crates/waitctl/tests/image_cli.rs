@@ -170,3 +170,28 @@ fn image_commands_fail_with_a_message_naming_the_file() {
         );
     }
 }
+
+#[test]
+fn image_winre_reports_the_recovery_image_and_what_is_not_done() {
+    let tmp = tempfile::tempdir().unwrap();
+    let wim = base_wim(tmp.path());
+    let out = waitctl(&["image", "winre", &wim, "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["present"], true);
+    assert_eq!(v["wim"]["images"][0]["build"], 26100);
+    assert_eq!(v["wim"]["images"][0]["languages"][0], "en-US");
+    assert!(!v["not_done"].as_array().unwrap().is_empty());
+    let sha = oracle(&[
+        "extract",
+        &wim,
+        "1",
+        "/Windows/System32/Recovery/Winre.wim",
+        "--to-stdout",
+    ]);
+    assert_eq!(v["size"], sha.len());
+}
