@@ -135,6 +135,14 @@ pub enum ImageCommand {
         #[arg(short, long)]
         long: bool,
     },
+    /// Report the image's WinRE (Windows/System32/Recovery/Winre.wim).
+    Winre {
+        file: PathBuf,
+        #[arg(default_value_t = 1)]
+        index: u32,
+        #[arg(long)]
+        json: bool,
+    },
     /// Extract one file from an image.
     Extract {
         file: PathBuf,
@@ -230,6 +238,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Image { command } => match command {
             ImageCommand::Info { file, json } => crate::image::info(&file, json),
             ImageCommand::Verify { file } => crate::image::verify(&file),
+            ImageCommand::Winre { file, index, json } => crate::image::winre(&file, index, json),
             ImageCommand::Ls {
                 file,
                 index,
