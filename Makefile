@@ -3,6 +3,9 @@ SHELL := /bin/bash
 CARGO ?= cargo
 DATA_DIR ?= ./wait-data
 BIND ?= 127.0.0.1:8080
+# The store's conformance tests also run against PostgreSQL when this is set.
+WAIT_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+export WAIT_TEST_DATABASE_URL
 
 .PHONY: all bootstrap build web test lint fmt demo demo-once clean
 
