@@ -5,20 +5,35 @@
 //! methods and fields; they must not rename or remove these.
 //!
 //! Storage conventions: timestamps are Unix milliseconds, lists are JSON text, job ids are
-//! UUID text. SQLite-specific SQL is kept in the `backend` module.
+//! UUID text. Two backends, SQLite and PostgreSQL, behind the same API; the SQL that
+//! differs between them is kept in the `backend` module.
 
 mod backend;
+mod catalog;
 mod clock;
+mod events;
 mod jobs;
 mod logs;
+mod queue;
 mod rows;
+mod schema;
+mod tokens;
 mod users;
+mod wake;
+mod workers;
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 
+pub use catalog::{Customer, Motherboard};
+pub use events::{Event, EventKind, MAX_EVENT_PAGE};
 pub use jobs::{COMPRESSIONS, DEFAULT_LIST_LIMIT, KEY_VARIANTS, MAX_LIST_LIMIT, retry_backoff};
 pub use logs::MAX_LOG_PAGE;
+pub use queue::Stages;
+pub use tokens::ApiToken;
 pub use users::{MAX_USERNAME_LEN, hash_password};
+pub use workers::WorkerInfo;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -45,6 +60,12 @@ pub enum StoreError {
     },
     #[error("password hashing failed: {0}")]
     Hash(String),
+    /// The database was migrated by a newer WAIT than this one; it is left untouched.
+    #[error(
+        "database schema version {found} is newer than this program supports \
+         (up to {supported}); upgrade WAIT before using this database"
+    )]
+    SchemaTooNew { found: i64, supported: i64 },
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -306,19 +327,41 @@ pub struct JobFilter {
 /// The database. Cheap to clone (a pool inside).
 #[derive(Debug, Clone)]
 pub struct Store {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
     pool: backend::Pool,
+    wake: wake::Wake,
+    /// When this store last swept dead jobs (ms), see `queue::SWEEP_EVERY_MS`.
+    last_sweep_ms: AtomicI64,
+}
+
+impl Inner {
+    /// Whether a sweep is due at `now`; claims the slot when it is, so concurrent
+    /// claimers of one store do not all sweep at once.
+    fn sweep_due(&self, now: i64, every_ms: i64) -> bool {
+        let last = self.last_sweep_ms.load(Ordering::Relaxed);
+        now.saturating_sub(last) >= every_ms
+            && self
+                .last_sweep_ms
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+    }
 }
 
 impl Store {
     /// Open (creating if needed) a SQLite database file in WAL mode and run migrations.
     pub async fn open_sqlite(path: &Path) -> Result<Self> {
-        let pool = backend::connect(backend::file_options(path)).await?;
-        Ok(Store::from_pool(pool))
+        let pool = backend::sqlite::connect(backend::sqlite::file_options(path)).await?;
+        Ok(Store::from_pool(backend::Pool::Sqlite(pool)))
     }
 
-    /// `sqlite://…` URLs for now; other schemes give `Invalid`.
+    /// `sqlite://…` or `postgres://…` (also `postgresql://…`); other schemes give
+    /// `Invalid`. Runs migrations; a schema newer than this binary gives `SchemaTooNew`.
     pub async fn open_url(url: &str) -> Result<Self> {
-        let pool = backend::connect(backend::url_options(url)?).await?;
+        let pool = backend::connect_url(url).await?;
         Ok(Store::from_pool(pool))
     }
 
@@ -326,43 +369,54 @@ impl Store {
         // Compute the dummy password hash now, so the first login of an unknown user
         // costs the same as any other login.
         users::warm_up();
-        Store { pool }
+        Store {
+            inner: Arc::new(Inner {
+                pool,
+                wake: wake::Wake::default(),
+                last_sweep_ms: AtomicI64::new(0),
+            }),
+        }
+    }
+
+    pub(crate) fn pool(&self) -> &backend::Pool {
+        &self.inner.pool
+    }
+
+    /// "sqlite" or "postgres".
+    pub fn backend_name(&self) -> &'static str {
+        match self.pool() {
+            backend::Pool::Sqlite(_) => "sqlite",
+            backend::Pool::Postgres(_) => "postgres",
+        }
     }
 
     /// Cheap liveness check (SELECT 1).
     pub async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        backend::on_pool!(self.pool(), |pool| {
+            sqlx::query("SELECT 1").execute(pool).await?;
+        });
         Ok(())
     }
 
     /// Close the pool, waiting for connections to be returned.
     pub async fn close(&self) {
-        self.pool.close().await;
-    }
-}
-
-/// The constraint class of a database error, if it is one.
-pub(crate) fn error_kind(e: &sqlx::Error) -> Option<sqlx::error::ErrorKind> {
-    match e {
-        sqlx::Error::Database(db) => Some(db.kind()),
-        _ => None,
+        self.inner.wake.stop();
+        self.inner.pool.close().await;
     }
 }
 
 /// Map constraint violations to store errors; everything else stays a database error.
 pub(crate) fn classify(e: sqlx::Error) -> StoreError {
-    use sqlx::error::ErrorKind;
-    match error_kind(&e) {
-        Some(ErrorKind::UniqueViolation) => StoreError::Conflict("already exists".to_string()),
-        Some(ErrorKind::ForeignKeyViolation) => StoreError::NotFound {
+    use backend::ErrorClass;
+    match backend::classify_error(&e) {
+        ErrorClass::UniqueViolation => StoreError::Conflict("already exists".to_string()),
+        ErrorClass::ForeignKeyViolation => StoreError::NotFound {
             what: "referenced row".to_string(),
         },
-        Some(ErrorKind::CheckViolation) | Some(ErrorKind::NotNullViolation) => {
-            StoreError::Invalid {
-                field: "value",
-                message: "refused by a database constraint".to_string(),
-            }
-        }
-        _ => StoreError::Database(e),
+        ErrorClass::CheckViolation | ErrorClass::NotNullViolation => StoreError::Invalid {
+            field: "value",
+            message: "refused by a database constraint".to_string(),
+        },
+        ErrorClass::Retryable | ErrorClass::Other => StoreError::Database(e),
     }
 }

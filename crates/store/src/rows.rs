@@ -33,6 +33,8 @@ pub(crate) struct JobRow {
     finished_at: Option<i64>,
     attempt: i64,
     max_attempts: i64,
+    /// Claims that ended without failing; see the 0002 migration.
+    pub(crate) handoffs: i64,
     lease_owner: Option<String>,
     lease_expires_at: Option<i64>,
     cancel_requested: bool,
@@ -42,6 +44,12 @@ pub(crate) struct JobRow {
     output_dir: Option<String>,
     output_files: String,
     resources: String,
+}
+
+impl JobRow {
+    pub(crate) fn job_id(&self) -> &str {
+        &self.job_id
+    }
 }
 
 pub(crate) fn parse_uuid(field: &'static str, s: &str) -> Result<Uuid> {

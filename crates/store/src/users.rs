@@ -7,8 +7,8 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use sqlx::error::ErrorKind;
 
+use crate::backend::{ErrorClass, classify_error, on_pool};
 use crate::clock::{after_ms, now_ms};
 use crate::rows::UserRow;
 use crate::{Result, Role, Store, StoreError, User};
@@ -72,7 +72,7 @@ pub async fn hash_password(password: &str) -> Result<String> {
     blocking(move || hash_password_blocking(&password)).await
 }
 
-fn token_hash(token: &str) -> String {
+pub(crate) fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
@@ -107,18 +107,20 @@ impl Store {
             });
         }
         let hash = hash_password(password).await?;
-        let row: UserRow = sqlx::query_as(&format!(
-            "INSERT INTO users (username, role, password_hash, created_at)
-             VALUES ($1, $2, $3, $4) RETURNING {USER_COLUMNS}"
-        ))
-        .bind(username)
-        .bind(role.as_str())
-        .bind(&hash)
-        .bind(now_ms())
-        .fetch_one(&self.pool)
-        .await
-        .map_err(|e| match crate::error_kind(&e) {
-            Some(ErrorKind::UniqueViolation) => {
+        let inserted: std::result::Result<UserRow, sqlx::Error> = on_pool!(self.pool(), |pool| {
+            sqlx::query_as(&format!(
+                "INSERT INTO users (username, role, password_hash, created_at)
+                 VALUES ($1, $2, $3, $4) RETURNING {USER_COLUMNS}"
+            ))
+            .bind(username)
+            .bind(role.as_str())
+            .bind(&hash)
+            .bind(now_ms())
+            .fetch_one(pool)
+            .await
+        });
+        let row = inserted.map_err(|e| match classify_error(&e) {
+            ErrorClass::UniqueViolation => {
                 StoreError::Conflict(format!("user {username:?} already exists"))
             }
             _ => StoreError::Database(e),
@@ -129,12 +131,15 @@ impl Store {
     /// Some(user) when the password matches; None for unknown user or wrong password
     /// (same cost either way).
     pub async fn verify_login(&self, username: &str, password: &str) -> Result<Option<User>> {
-        let found: Option<(i64, String, String, i64, String)> = sqlx::query_as(
-            "SELECT id, username, role, created_at, password_hash FROM users WHERE username = $1",
-        )
-        .bind(username)
-        .fetch_optional(&self.pool)
-        .await?;
+        let found: Option<(i64, String, String, i64, String)> = on_pool!(self.pool(), |pool| {
+            sqlx::query_as(
+                "SELECT id, username, role, created_at, password_hash
+                   FROM users WHERE username = $1",
+            )
+            .bind(username)
+            .fetch_optional(pool)
+            .await?
+        });
         let password = password.to_owned();
         match found {
             None => {
@@ -162,22 +167,26 @@ impl Store {
     }
 
     pub async fn get_user(&self, username: &str) -> Result<Option<User>> {
-        let row: Option<UserRow> = sqlx::query_as(&format!(
-            "SELECT {USER_COLUMNS} FROM users WHERE username = $1"
-        ))
-        .bind(username)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row: Option<UserRow> = on_pool!(self.pool(), |pool| {
+            sqlx::query_as(&format!(
+                "SELECT {USER_COLUMNS} FROM users WHERE username = $1"
+            ))
+            .bind(username)
+            .fetch_optional(pool)
+            .await?
+        });
         row.map(User::try_from).transpose()
     }
 
     /// All users, by name.
     pub async fn list_users(&self) -> Result<Vec<User>> {
-        let rows: Vec<UserRow> = sqlx::query_as(&format!(
-            "SELECT {USER_COLUMNS} FROM users ORDER BY username"
-        ))
-        .fetch_all(&self.pool)
-        .await?;
+        let rows: Vec<UserRow> = on_pool!(self.pool(), |pool| {
+            sqlx::query_as(&format!(
+                "SELECT {USER_COLUMNS} FROM users ORDER BY username"
+            ))
+            .fetch_all(pool)
+            .await?
+        });
         rows.into_iter().map(User::try_from).collect()
     }
 
@@ -187,18 +196,21 @@ impl Store {
         rand::rngs::OsRng.fill_bytes(&mut secret);
         let token = hex::encode(secret);
         let now = now_ms();
-        sqlx::query(
-            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at)
-             VALUES ($1, $2, $3, $4)",
-        )
-        .bind(token_hash(&token))
-        .bind(user_id)
-        .bind(now)
-        .bind(after_ms(now, ttl))
-        .execute(&self.pool)
-        .await
-        .map_err(|e| match crate::error_kind(&e) {
-            Some(ErrorKind::ForeignKeyViolation) => StoreError::NotFound {
+        let inserted = on_pool!(self.pool(), |pool| {
+            sqlx::query(
+                "INSERT INTO sessions (token_hash, user_id, created_at, expires_at)
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind(token_hash(&token))
+            .bind(user_id)
+            .bind(now)
+            .bind(after_ms(now, ttl))
+            .execute(pool)
+            .await
+            .map(drop)
+        });
+        inserted.map_err(|e| match classify_error(&e) {
+            ErrorClass::ForeignKeyViolation => StoreError::NotFound {
                 what: format!("user {user_id}"),
             },
             _ => StoreError::Database(e),
@@ -207,32 +219,39 @@ impl Store {
     }
 
     pub async fn session_user(&self, token: &str) -> Result<Option<User>> {
-        let row: Option<UserRow> = sqlx::query_as(
-            "SELECT u.id, u.username, u.role, u.created_at
-               FROM sessions s JOIN users u ON u.id = s.user_id
-              WHERE s.token_hash = $1 AND s.expires_at > $2",
-        )
-        .bind(token_hash(token))
-        .bind(now_ms())
-        .fetch_optional(&self.pool)
-        .await?;
+        let row: Option<UserRow> = on_pool!(self.pool(), |pool| {
+            sqlx::query_as(
+                "SELECT u.id, u.username, u.role, u.created_at
+                   FROM sessions s JOIN users u ON u.id = s.user_id
+                  WHERE s.token_hash = $1 AND s.expires_at > $2",
+            )
+            .bind(token_hash(token))
+            .bind(now_ms())
+            .fetch_optional(pool)
+            .await?
+        });
         row.map(User::try_from).transpose()
     }
 
     pub async fn delete_session(&self, token: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-            .bind(token_hash(token))
-            .execute(&self.pool)
-            .await?;
+        on_pool!(self.pool(), |pool| {
+            sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+                .bind(token_hash(token))
+                .execute(pool)
+                .await?;
+        });
         Ok(())
     }
 
     /// Remove expired sessions; returns how many were removed.
     pub async fn purge_expired_sessions(&self) -> Result<u64> {
-        let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
-            .bind(now_ms())
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected())
+        let removed = on_pool!(self.pool(), |pool| {
+            sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+                .bind(now_ms())
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(removed)
     }
 }

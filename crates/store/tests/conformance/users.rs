@@ -1,14 +1,13 @@
-mod common;
-
 use std::time::Duration;
 
 use wait_store::{Role, StoreError};
 
 const DAY: Duration = Duration::from_secs(86_400);
 
-#[tokio::test]
-async fn duplicate_username_is_a_conflict() {
-    let db = common::open().await;
+use crate::support::TestDb;
+
+conformance! {
+async fn duplicate_username_is_a_conflict(db: &TestDb) {
     db.store
         .create_user("alice", Role::Admin, "pw-one")
         .await
@@ -21,9 +20,7 @@ async fn duplicate_username_is_a_conflict() {
     assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
 }
 
-#[tokio::test]
-async fn login_succeeds_only_with_the_right_password() {
-    let db = common::open().await;
+async fn login_succeeds_only_with_the_right_password(db: &TestDb) {
     let created = db
         .store
         .create_user("bob", Role::Builder, "correct horse")
@@ -52,26 +49,19 @@ async fn login_succeeds_only_with_the_right_password() {
     assert_eq!(db.store.get_user("nobody").await.expect("get"), None);
 }
 
-#[tokio::test]
-async fn password_is_stored_as_argon2id_phc_string() {
-    let db = common::open().await;
+async fn password_is_stored_as_argon2id_phc_string(db: &TestDb) {
     db.store
         .create_user("carol", Role::Viewer, "s3cret")
         .await
         .expect("user");
-    let raw = db.raw().await;
-    let (hash,): (String,) =
-        sqlx::query_as("SELECT password_hash FROM users WHERE username = 'carol'")
-            .fetch_one(&raw)
-            .await
-            .expect("row");
+    let hash = db
+        .scalar_text("SELECT password_hash FROM users WHERE username = 'carol'", None)
+        .await;
     assert!(hash.starts_with("$argon2id$"), "{hash}");
     assert!(!hash.contains("s3cret"));
 }
 
-#[tokio::test]
-async fn invalid_usernames_and_empty_passwords_are_refused() {
-    let db = common::open().await;
+async fn invalid_usernames_and_empty_passwords_are_refused(db: &TestDb) {
     for bad in ["", "has space", "semi;colon", &"x".repeat(65)] {
         let err = db
             .store
@@ -103,9 +93,7 @@ async fn invalid_usernames_and_empty_passwords_are_refused() {
     ));
 }
 
-#[tokio::test]
-async fn session_token_identifies_user_until_deleted() {
-    let db = common::open().await;
+async fn session_token_identifies_user_until_deleted(db: &TestDb) {
     let user = db
         .store
         .create_user("erin", Role::Admin, "pw")
@@ -127,11 +115,7 @@ async fn session_token_identifies_user_until_deleted() {
     );
 
     // only a hash of the token is stored
-    let raw = db.raw().await;
-    let (stored,): (String,) = sqlx::query_as("SELECT token_hash FROM sessions")
-        .fetch_one(&raw)
-        .await
-        .expect("row");
+    let stored = db.scalar_text("SELECT token_hash FROM sessions", None).await;
     assert_ne!(stored, token);
     assert_eq!(stored.len(), 64);
 
@@ -139,9 +123,7 @@ async fn session_token_identifies_user_until_deleted() {
     assert_eq!(db.store.session_user(&token).await.expect("lookup"), None);
 }
 
-#[tokio::test]
-async fn expired_sessions_are_not_valid() {
-    let db = common::open().await;
+async fn expired_sessions_are_not_valid(db: &TestDb) {
     let user = db
         .store
         .create_user("frank", Role::Viewer, "pw")
@@ -156,13 +138,12 @@ async fn expired_sessions_are_not_valid() {
     assert_eq!(db.store.purge_expired_sessions().await.expect("purge"), 1);
 }
 
-#[tokio::test]
-async fn session_for_unknown_user_is_not_found() {
-    let db = common::open().await;
+async fn session_for_unknown_user_is_not_found(db: &TestDb) {
     let err = db
         .store
         .create_session(4242, DAY)
         .await
         .expect_err("refused");
     assert!(matches!(err, StoreError::NotFound { .. }));
+}
 }

@@ -1,5 +1,3 @@
-mod common;
-
 use std::collections::HashSet;
 use std::time::Duration;
 
@@ -7,9 +5,10 @@ use wait_store::{CancelOutcome, JobStatus, JobUpdate, StoreError};
 
 const LEASE: Duration = Duration::from_secs(60);
 
-#[tokio::test]
-async fn claim_returns_none_when_queue_is_empty() {
-    let db = common::open().await;
+use crate::support::{self, TestDb};
+
+conformance! {
+async fn claim_returns_none_when_queue_is_empty(db: &TestDb) {
     assert!(
         db.store
             .claim_job("w1", LEASE)
@@ -19,14 +18,12 @@ async fn claim_returns_none_when_queue_is_empty() {
     );
 }
 
-#[tokio::test]
-async fn claims_follow_fifo_order() {
-    let db = common::open().await;
+async fn claims_follow_fifo_order(db: &TestDb) {
     let mut created = Vec::new();
     for i in 0..4 {
         created.push(
             db.store
-                .create_job(&common::request(&format!("B{i}")), None)
+                .create_job(&support::request(&format!("B{i}")), None)
                 .await
                 .expect("job")
                 .job_id,
@@ -44,17 +41,15 @@ async fn claims_follow_fifo_order() {
     assert_eq!(claimed, created);
 }
 
-#[tokio::test]
-async fn higher_priority_is_claimed_first() {
-    let db = common::open().await;
+async fn higher_priority_is_claimed_first(db: &TestDb) {
     let first = db
         .store
-        .create_job(&common::request("A"), None)
+        .create_job(&support::request("A"), None)
         .await
         .expect("job");
     let urgent = db
         .store
-        .create_job(&common::request("B"), None)
+        .create_job(&support::request("B"), None)
         .await
         .expect("job");
     db.store
@@ -89,12 +84,10 @@ async fn higher_priority_is_claimed_first() {
     assert_eq!(got.job_id, urgent.job_id);
 }
 
-#[tokio::test]
-async fn concurrent_claimers_never_get_the_same_job() {
-    let db = common::open().await;
+async fn concurrent_claimers_never_get_the_same_job(db: &TestDb) {
     for i in 0..5 {
         db.store
-            .create_job(&common::request(&format!("B{i}")), None)
+            .create_job(&support::request(&format!("B{i}")), None)
             .await
             .expect("job");
     }
@@ -119,22 +112,20 @@ async fn concurrent_claimers_never_get_the_same_job() {
     assert_eq!(empty, 3);
 }
 
-#[tokio::test]
-async fn queue_lists_running_first_then_queued_with_positions() {
-    let db = common::open().await;
+async fn queue_lists_running_first_then_queued_with_positions(db: &TestDb) {
     let a = db
         .store
-        .create_job(&common::request("A"), None)
+        .create_job(&support::request("A"), None)
         .await
         .expect("job");
     let b = db
         .store
-        .create_job(&common::request("B"), None)
+        .create_job(&support::request("B"), None)
         .await
         .expect("job");
     let c = db
         .store
-        .create_job(&common::request("C"), None)
+        .create_job(&support::request("C"), None)
         .await
         .expect("job");
     let running = db
@@ -172,12 +163,10 @@ async fn queue_lists_running_first_then_queued_with_positions() {
     assert_eq!(current.job_id, a.job_id);
 }
 
-#[tokio::test]
-async fn reclaimed_job_fences_out_the_first_worker() {
-    let db = common::open().await;
+async fn reclaimed_job_fences_out_the_first_worker(db: &TestDb) {
     let job = db
         .store
-        .create_job(&common::request("A"), None)
+        .create_job(&support::request("A"), None)
         .await
         .expect("job");
     let first = db
@@ -237,12 +226,10 @@ async fn reclaimed_job_fences_out_the_first_worker() {
     assert_eq!(now.lease_owner.as_deref(), Some("w2"));
 }
 
-#[tokio::test]
-async fn job_fails_when_lease_expires_more_than_max_attempts() {
-    let db = common::open().await;
+async fn job_fails_when_lease_expires_more_than_max_attempts(db: &TestDb) {
     let job = db
         .store
-        .create_job(&common::request("A"), None)
+        .create_job(&support::request("A"), None)
         .await
         .expect("job");
     for attempt in 1..=3 {
@@ -280,12 +267,10 @@ async fn job_fails_when_lease_expires_more_than_max_attempts() {
     assert!(failed.lease_owner.is_none());
 }
 
-#[tokio::test]
-async fn full_flow_to_completed_sets_finished_and_clears_lease() {
-    let db = common::open().await;
+async fn full_flow_to_completed_sets_finished_and_clears_lease(db: &TestDb) {
     let job = db
         .store
-        .create_job(&common::request("A"), None)
+        .create_job(&support::request("A"), None)
         .await
         .expect("job");
     let got = db
@@ -362,12 +347,10 @@ async fn full_flow_to_completed_sets_finished_and_clears_lease() {
     ));
 }
 
-#[tokio::test]
-async fn requeued_job_waits_for_its_backoff() {
-    let db = common::open().await;
+async fn requeued_job_waits_for_its_backoff(db: &TestDb) {
     let job = db
         .store
-        .create_job(&common::request("A"), None)
+        .create_job(&support::request("A"), None)
         .await
         .expect("job");
     let got = db
@@ -398,12 +381,10 @@ async fn requeued_job_waits_for_its_backoff() {
     );
 }
 
-#[tokio::test]
-async fn progress_above_100_is_refused() {
-    let db = common::open().await;
+async fn progress_above_100_is_refused(db: &TestDb) {
     let job = db
         .store
-        .create_job(&common::request("A"), None)
+        .create_job(&support::request("A"), None)
         .await
         .expect("job");
     let got = db
@@ -423,12 +404,10 @@ async fn progress_above_100_is_refused() {
     ));
 }
 
-#[tokio::test]
-async fn cancel_queued_job_cancels_it_at_once() {
-    let db = common::open().await;
+async fn cancel_queued_job_cancels_it_at_once(db: &TestDb) {
     let job = db
         .store
-        .create_job(&common::request("A"), None)
+        .create_job(&support::request("A"), None)
         .await
         .expect("job");
     assert_eq!(
@@ -452,12 +431,10 @@ async fn cancel_queued_job_cancels_it_at_once() {
     );
 }
 
-#[tokio::test]
-async fn cancel_running_job_asks_the_worker_through_heartbeat() {
-    let db = common::open().await;
+async fn cancel_running_job_asks_the_worker_through_heartbeat(db: &TestDb) {
     let job = db
         .store
-        .create_job(&common::request("A"), None)
+        .create_job(&support::request("A"), None)
         .await
         .expect("job");
     let got = db
@@ -492,12 +469,10 @@ async fn cancel_running_job_asks_the_worker_through_heartbeat() {
     assert!(read.cancel_requested);
 }
 
-#[tokio::test]
-async fn cancel_requested_job_whose_worker_died_is_cancelled_not_rerun() {
-    let db = common::open().await;
+async fn cancel_requested_job_whose_worker_died_is_cancelled_not_rerun(db: &TestDb) {
     let job = db
         .store
-        .create_job(&common::request("A"), None)
+        .create_job(&support::request("A"), None)
         .await
         .expect("job");
     db.store
@@ -523,12 +498,10 @@ async fn cancel_requested_job_whose_worker_died_is_cancelled_not_rerun() {
     assert_eq!(read.status, JobStatus::Cancelled);
 }
 
-#[tokio::test]
-async fn cancel_finished_job_is_a_conflict_and_missing_job_is_not_found() {
-    let db = common::open().await;
+async fn cancel_finished_job_is_a_conflict_and_missing_job_is_not_found(db: &TestDb) {
     let job = db
         .store
-        .create_job(&common::request("A"), None)
+        .create_job(&support::request("A"), None)
         .await
         .expect("job");
     let got = db
@@ -556,12 +529,10 @@ async fn cancel_finished_job_is_a_conflict_and_missing_job_is_not_found() {
     ));
 }
 
-#[tokio::test]
-async fn delete_refuses_unfinished_jobs_and_removes_finished_ones_with_logs() {
-    let db = common::open().await;
+async fn delete_refuses_unfinished_jobs_and_removes_finished_ones_with_logs(db: &TestDb) {
     let job = db
         .store
-        .create_job(&common::request("A"), None)
+        .create_job(&support::request("A"), None)
         .await
         .expect("job");
     db.store
@@ -588,9 +559,7 @@ async fn delete_refuses_unfinished_jobs_and_removes_finished_ones_with_logs() {
     ));
 }
 
-#[tokio::test]
-async fn live_workers_counts_recent_heartbeats() {
-    let db = common::open().await;
+async fn live_workers_counts_recent_heartbeats(db: &TestDb) {
     assert_eq!(
         db.store
             .live_workers(Duration::from_secs(30))
@@ -608,4 +577,5 @@ async fn live_workers_counts_recent_heartbeats() {
             .expect("count"),
         2
     );
+}
 }

@@ -1,13 +1,12 @@
-mod common;
-
 use wait_store::{LogLevel, StoreError};
 
-#[tokio::test]
-async fn log_seq_is_gapless_under_concurrent_appends() {
-    let db = common::open().await;
+use crate::support::{self, TestDb};
+
+conformance! {
+async fn log_seq_is_gapless_under_concurrent_appends(db: &TestDb) {
     let job = db
         .store
-        .create_job(&common::request("A"), None)
+        .create_job(&support::request("A"), None)
         .await
         .expect("job");
     let mut tasks = Vec::new();
@@ -48,12 +47,10 @@ async fn log_seq_is_gapless_under_concurrent_appends() {
     assert_eq!(db.store.last_log_seq(job.job_id).await.expect("last"), 200);
 }
 
-#[tokio::test]
-async fn logs_after_hides_verbose_lines_unless_asked() {
-    let db = common::open().await;
+async fn logs_after_hides_verbose_lines_unless_asked(db: &TestDb) {
     let job = db
         .store
-        .create_job(&common::request("A"), None)
+        .create_job(&support::request("A"), None)
         .await
         .expect("job");
     db.store
@@ -95,17 +92,15 @@ async fn logs_after_hides_verbose_lines_unless_asked() {
     assert_eq!(tail.iter().map(|l| l.seq).collect::<Vec<_>>(), vec![2]);
 }
 
-#[tokio::test]
-async fn each_job_has_its_own_log_sequence() {
-    let db = common::open().await;
+async fn each_job_has_its_own_log_sequence(db: &TestDb) {
     let a = db
         .store
-        .create_job(&common::request("A"), None)
+        .create_job(&support::request("A"), None)
         .await
         .expect("job");
     let b = db
         .store
-        .create_job(&common::request("B"), None)
+        .create_job(&support::request("B"), None)
         .await
         .expect("job");
     assert_eq!(
@@ -131,13 +126,12 @@ async fn each_job_has_its_own_log_sequence() {
     );
 }
 
-#[tokio::test]
-async fn append_log_to_unknown_job_is_not_found() {
-    let db = common::open().await;
+async fn append_log_to_unknown_job_is_not_found(db: &TestDb) {
     let err = db
         .store
         .append_log(uuid::Uuid::now_v7(), LogLevel::Normal, None, "orphan")
         .await
         .expect_err("refused");
     assert!(matches!(err, StoreError::NotFound { .. }));
+}
 }

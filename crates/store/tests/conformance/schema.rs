@@ -1,42 +1,69 @@
-mod common;
-
 use sqlx::error::ErrorKind;
 use wait_store::{JobFilter, JobStatus, Store, StoreError};
 
-#[tokio::test]
-async fn migrations_run_twice_idempotently() {
-    let db = common::open().await;
+use crate::support::{self, TestDb};
+
+conformance! {
+async fn migrations_build_an_empty_database_and_rerun_as_a_no_op(db: &TestDb) {
+    let applied = "SELECT COUNT(*) FROM _sqlx_migrations";
+    assert_eq!(db.scalar_i64(applied, None).await, 2);
     let job = db
         .store
-        .create_job(&common::request("X13SAW"), None)
+        .create_job(&support::request("X13SAW"), None)
         .await
         .expect("job");
-    db.store.close().await;
 
-    let again = Store::open_sqlite(&db.path).await.expect("second open");
+    let again = db.reopen().await.expect("second open");
     let kept = again
         .get_job(job.job_id)
         .await
         .expect("read")
         .expect("job kept");
     assert_eq!(kept.job_id, job.job_id);
-
-    let raw = db.raw().await;
-    let (applied,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM _sqlx_migrations")
-        .fetch_one(&raw)
-        .await
-        .expect("count migrations");
-    assert_eq!(applied, 1);
+    again.close().await;
+    assert_eq!(db.scalar_i64(applied, None).await, 2, "nothing re-applied");
 }
 
-#[tokio::test]
-async fn open_url_accepts_sqlite_and_refuses_other_schemes() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let url = format!("sqlite://{}", dir.path().join("by-url.db").display());
-    let store = Store::open_url(&url).await.expect("sqlite url");
-    store.ping().await.expect("ping");
+async fn a_schema_newer_than_the_binary_is_refused(db: &TestDb) {
+    let checksum = match db.backend {
+        support::Backend::Sqlite => "X'00'",
+        support::Backend::Postgres => "'\\x00'::bytea",
+    };
+    db.exec(
+        &format!(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum,
+                                           execution_time)
+             VALUES (9999, 'from a newer WAIT', TRUE, {checksum}, 0)"
+        ),
+        None,
+    )
+    .await
+    .expect("pretend a newer version migrated this database");
+    match db.reopen().await {
+        Err(StoreError::SchemaTooNew { found, supported }) => {
+            assert_eq!((found, supported), (9999, 2));
+        }
+        Err(other) => panic!("expected SchemaTooNew, got {other:?}"),
+        Ok(_) => panic!("a too-new schema must be refused"),
+    }
+    // the database was left alone
+    assert_eq!(
+        db.scalar_i64("SELECT COUNT(*) FROM _sqlx_migrations", None).await,
+        3
+    );
+}
 
-    let err = Store::open_url("postgres://localhost/wait")
+async fn open_url_accepts_both_backends_and_refuses_other_schemes(db: &TestDb) {
+    let reopened = db.reopen().await.expect("own url");
+    reopened.ping().await.expect("ping");
+    let expected = match db.backend {
+        support::Backend::Sqlite => "sqlite",
+        support::Backend::Postgres => "postgres",
+    };
+    assert_eq!(reopened.backend_name(), expected);
+    reopened.close().await;
+
+    let err = Store::open_url("mysql://localhost/wait")
         .await
         .expect_err("refused");
     assert!(matches!(
@@ -48,18 +75,17 @@ async fn open_url_accepts_sqlite_and_refuses_other_schemes() {
     ));
 }
 
-#[tokio::test]
-async fn check_constraint_refuses_unknown_status_written_by_raw_sql() {
-    let db = common::open().await;
+async fn check_constraint_refuses_unknown_status_written_by_raw_sql(db: &TestDb) {
     let job = db
         .store
-        .create_job(&common::request("X13SAW"), None)
+        .create_job(&support::request("X13SAW"), None)
         .await
         .expect("job");
-    let raw = db.raw().await;
-    let err = sqlx::query("UPDATE build_jobs SET status = 'Exploded' WHERE job_id = $1")
-        .bind(job.job_id.to_string())
-        .execute(&raw)
+    let err = db
+        .exec(
+            "UPDATE build_jobs SET status = 'Exploded' WHERE job_id = $1",
+            Some(&job.job_id.to_string()),
+        )
         .await
         .expect_err("CHECK must refuse the status");
     match err {
@@ -75,20 +101,18 @@ async fn check_constraint_refuses_unknown_status_written_by_raw_sql() {
     assert_eq!(kept.status, JobStatus::Queued);
 }
 
-#[tokio::test]
-async fn legacy_verified_row_reads_as_completed() {
-    let db = common::open().await;
+async fn legacy_verified_row_reads_as_completed(db: &TestDb) {
     let job = db
         .store
-        .create_job(&common::request("X13SAW"), None)
+        .create_job(&support::request("X13SAW"), None)
         .await
         .expect("job");
-    let raw = db.raw().await;
-    sqlx::query("UPDATE build_jobs SET status = 'Verified' WHERE job_id = $1")
-        .bind(job.job_id.to_string())
-        .execute(&raw)
-        .await
-        .expect("legacy value is allowed by the CHECK");
+    db.exec(
+        "UPDATE build_jobs SET status = 'Verified' WHERE job_id = $1",
+        Some(&job.job_id.to_string()),
+    )
+    .await
+    .expect("legacy value is allowed by the CHECK");
 
     let read = db
         .store
@@ -121,23 +145,8 @@ async fn legacy_verified_row_reads_as_completed() {
     );
 }
 
-#[test]
-fn status_names_round_trip_and_verified_is_an_alias() {
-    for status in JobStatus::ALL {
-        assert_eq!(JobStatus::parse(status.as_str()), Some(status));
-        let json = serde_json::to_string(&status).expect("serialize");
-        assert_eq!(json, format!("\"{}\"", status.as_str()));
-    }
-    assert_eq!(JobStatus::parse("Verified"), Some(JobStatus::Completed));
-    assert_eq!(JobStatus::parse("queued"), None);
-    assert!(JobStatus::Cancelled.is_final());
-    assert!(!JobStatus::PendingValidation.is_final());
-}
-
-#[tokio::test]
-async fn job_round_trips_every_request_field() {
-    let db = common::open().await;
-    let mut req = common::request("X13SAW");
+async fn job_round_trips_every_request_field(db: &TestDb) {
+    let mut req = support::request("X13SAW");
     req.driver_set = Some("WINDOWS11_X64".into());
     req.langpacks = vec!["a.cab".into()];
     req.updates = vec!["b.msu".into(), "c.cab".into()];
@@ -161,10 +170,8 @@ async fn job_round_trips_every_request_field() {
     assert_eq!((read.attempt, read.max_attempts, read.progress), (0, 3, 0));
 }
 
-#[tokio::test]
-async fn create_job_refuses_unknown_compression() {
-    let db = common::open().await;
-    let mut req = common::request("X13SAW");
+async fn create_job_refuses_unknown_compression(db: &TestDb) {
+    let mut req = support::request("X13SAW");
     req.compression = "zip".into();
     let err = db.store.create_job(&req, None).await.expect_err("refused");
     assert!(matches!(
@@ -176,14 +183,12 @@ async fn create_job_refuses_unknown_compression() {
     ));
 }
 
-#[tokio::test]
-async fn list_jobs_filters_pages_and_counts_newest_first() {
-    let db = common::open().await;
+async fn list_jobs_filters_pages_and_counts_newest_first(db: &TestDb) {
     let mut ids = Vec::new();
     for (board, by) in [("A", "alice"), ("B", "bob"), ("A", "alice"), ("C", "alice")] {
         ids.push(
             db.store
-                .create_job(&common::request(board), Some(by))
+                .create_job(&support::request(board), Some(by))
                 .await
                 .expect("job")
                 .job_id,
@@ -219,4 +224,18 @@ async fn list_jobs_filters_pages_and_counts_newest_first() {
         ..JobFilter::default()
     };
     assert_eq!(db.store.list_jobs(&queued).await.expect("list").1, 4);
+}
+}
+
+#[test]
+fn status_names_round_trip_and_verified_is_an_alias() {
+    for status in JobStatus::ALL {
+        assert_eq!(JobStatus::parse(status.as_str()), Some(status));
+        let json = serde_json::to_string(&status).expect("serialize");
+        assert_eq!(json, format!("\"{}\"", status.as_str()));
+    }
+    assert_eq!(JobStatus::parse("Verified"), Some(JobStatus::Completed));
+    assert_eq!(JobStatus::parse("queued"), None);
+    assert!(JobStatus::Cancelled.is_final());
+    assert!(!JobStatus::PendingValidation.is_final());
 }
