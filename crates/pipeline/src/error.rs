@@ -31,6 +31,26 @@ pub enum PipelineError {
 }
 
 impl PipelineError {
+    /// Whether trying again later may succeed. Bad requests and bad repository content
+    /// fail the same way every time; I/O on the output side (a full disk, a vanished
+    /// mount) and the database may recover.
+    pub fn is_transient(&self) -> bool {
+        use std::io::ErrorKind;
+        use wait_wim::WimError;
+        match self {
+            Self::Cancelled | Self::Permanent(_) | Self::Catalog(_) | Self::Validation(_) => false,
+            Self::Store(_) => true,
+            Self::Io { source, .. } => !matches!(
+                source.kind(),
+                ErrorKind::NotFound
+                    | ErrorKind::PermissionDenied
+                    | ErrorKind::InvalidData
+                    | ErrorKind::InvalidInput
+            ),
+            Self::Wim { source, .. } => matches!(source, WimError::Library { .. }),
+        }
+    }
+
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Self::Io {
             path: path.into(),

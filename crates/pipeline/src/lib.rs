@@ -8,6 +8,8 @@
 mod build;
 mod checksum;
 mod error;
+mod job_run;
+mod lease;
 mod manifest;
 mod naming;
 mod publish;

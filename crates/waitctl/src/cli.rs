@@ -45,6 +45,10 @@ pub struct WorkerArgs {
     /// A dead worker's job is reclaimed after this many seconds without a heartbeat.
     #[arg(long, env = "WAIT_LEASE_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(5..=86400))]
     pub lease_seconds: u64,
+    /// On SIGTERM, how long a running job may take to finish before it is handed back
+    /// to the queue.
+    #[arg(long, env = "WAIT_DRAIN_SECONDS", default_value_t = 30)]
+    pub drain_seconds: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -62,8 +66,19 @@ pub enum Command {
         #[arg(long)]
         no_worker: bool,
     },
-    /// Run a build worker alone (no HTTP).
+    /// Run a worker alone (no HTTP).
     Worker {
+        #[command(flatten)]
+        common: Common,
+        #[command(flatten)]
+        worker: WorkerArgs,
+        /// Which stages this worker runs: build and validation, build only, or
+        /// validation only.
+        #[arg(long, default_value = "all", value_parser = ["all", "build", "validate"])]
+        stages: String,
+    },
+    /// Run a validation worker alone: it takes only jobs waiting for validation.
+    ValidateWorker {
         #[command(flatten)]
         common: Common,
         #[command(flatten)]
@@ -88,6 +103,11 @@ pub enum Command {
     Iso {
         #[command(subcommand)]
         command: IsoCommand,
+    },
+    /// Scan the resource repository, list what it holds, check a board against an image.
+    Repo {
+        #[command(subcommand)]
+        command: crate::repo::RepoCommand,
     },
     /// Measure the image engine against cp and wimlib-imagex (not a test).
     Bench {
@@ -185,6 +205,8 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1024)]
         size_mib: u64,
     },
+    /// Scan a generated repository cold and warm; sha256 throughput next to openssl.
+    Repo(crate::bench_repo::BenchRepoArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -213,8 +235,17 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::run::serve(&common, &worker, &bind, !no_worker).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Worker { common, worker } => {
-            crate::run::worker(&common, &worker).await?;
+        Command::Worker {
+            common,
+            worker,
+            stages,
+        } => {
+            let stages = wait_store::Stages::parse(&stages).unwrap_or(wait_store::Stages::All);
+            crate::run::worker(&common, &worker, stages).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::ValidateWorker { common, worker } => {
+            crate::run::worker(&common, &worker, wait_store::Stages::Validate).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Init { common } => {
@@ -261,6 +292,10 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench {
             command: BenchCommand::Image { dir, size_mib },
         } => crate::bench::image(dir, size_mib),
+        Command::Bench {
+            command: BenchCommand::Repo(args),
+        } => crate::bench_repo::run(&args),
+        Command::Repo { command } => crate::repo::dispatch(command),
         Command::Demo {
             common,
             worker,

@@ -7,6 +7,7 @@ use anyhow::Context;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use wait_pipeline::{Worker, WorkerConfig};
+use wait_store::Stages;
 
 use crate::cli::{Common, WorkerArgs};
 use crate::env::{Env, worker_name};
@@ -30,10 +31,10 @@ pub async fn serve(
     Ok(())
 }
 
-pub async fn worker(common: &Common, args: &WorkerArgs) -> anyhow::Result<()> {
+pub async fn worker(common: &Common, args: &WorkerArgs, stages: Stages) -> anyhow::Result<()> {
     let env = Env::open(common).await?;
     let stop = shutdown_signal();
-    let workers = spawn_workers(&env, args, &stop);
+    let workers = spawn_workers_for(&env, args, &stop, stages);
     tracing::info!(
         count = workers.len(),
         database = env.database_display(),
@@ -69,10 +70,21 @@ pub fn spawn_workers(
     args: &WorkerArgs,
     stop: &watch::Receiver<bool>,
 ) -> Vec<JoinHandle<()>> {
+    spawn_workers_for(env, args, stop, Stages::All)
+}
+
+pub fn spawn_workers_for(
+    env: &Env,
+    args: &WorkerArgs,
+    stop: &watch::Receiver<bool>,
+    stages: Stages,
+) -> Vec<JoinHandle<()>> {
     (1..=args.concurrency)
         .map(|n| {
             let mut config = WorkerConfig::new(worker_name(n), env.work_dir());
             config.lease = Duration::from_secs(args.lease_seconds);
+            config.drain_deadline = Duration::from_secs(args.drain_seconds);
+            config.stages = stages;
             let worker = Worker::new(env.store.clone(), env.repo.clone(), config);
             let stop = stop.clone();
             tokio::spawn(async move { worker.run(until(stop)).await })
