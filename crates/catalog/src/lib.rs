@@ -5,15 +5,21 @@
 //! API CONTRACT (skeleton: signatures are fixed, bodies to be written). Helpers may ADD
 //! items; they must not rename or remove these.
 
+pub mod answer;
 mod base_images;
+pub mod compat;
 mod driver_report;
 mod drivers;
 pub mod fixtures;
 mod hash;
+pub mod hash_cache;
 pub mod inf;
 mod layout;
 pub mod packages;
 mod paths;
+pub mod scan;
+pub mod search;
+pub mod software;
 mod text;
 pub mod token;
 mod walk;
@@ -22,10 +28,16 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+pub use answer::{AnswerFileReport, AnswerProblem, inspect_answer_file};
 pub use base_images::{identity_from_info, wim_identities};
 pub use driver_report::{DriverSetReport, InfReport};
 pub use paths::validate_name;
 pub use text::TextEncoding;
+
+pub use compat::CompatReport;
+pub use hash_cache::{CacheStats, HashCache};
+pub use scan::ScanReport;
+pub use search::{BoardMatch, search_boards};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
@@ -250,6 +262,36 @@ impl Repository {
     /// Board folder names under `2_Drivers/`, sorted.
     pub fn motherboards(&self) -> Result<Vec<String>> {
         drivers::motherboards(self)
+    }
+
+    /// Boards under `2_Drivers/` plus `extra` (boards known elsewhere, e.g. registered
+    /// in the database), without case-only duplicates, ranked against `query` by
+    /// [`search_boards`].
+    pub fn search_motherboards(
+        &self,
+        query: &str,
+        extra: &[String],
+        limit: usize,
+    ) -> Result<Vec<BoardMatch>> {
+        let boards = search::merge_boards(self.motherboards()?, extra);
+        Ok(search_boards(query, &boards, limit))
+    }
+
+    /// Walk all eight folders and classify every file; see [`scan`]. With a cache,
+    /// content hashes are computed once per file version.
+    pub fn scan(&self, cache: Option<&mut HashCache>) -> Result<ScanReport> {
+        scan::scan(self, cache)
+    }
+
+    /// What of the repository fits `board` on image `index` of `base_image`; see
+    /// [`compat`].
+    pub fn compatibility(
+        &self,
+        base_image: &str,
+        index: &str,
+        board: &str,
+    ) -> Result<CompatReport> {
+        compat::compatibility(self, base_image, index, board)
     }
 
     pub fn driver_sets(&self, board: &str) -> Result<Vec<DriverSet>> {

@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 use proptest::prelude::*;
 use wait_catalog::inf::{InfArch, MAX_LINE, parse_inf};
 use wait_catalog::packages::{parse_pkg_properties, parse_update_mum};
+use wait_catalog::software::parse_pe_version;
 
 fn cases() -> u32 {
     std::env::var("PROPTEST_CASES")
@@ -262,6 +263,38 @@ proptest! {
         let base = if as_utf16 { utf16(PROPS.as_bytes()) } else { PROPS.as_bytes().to_vec() };
         if let Ok(p) = parse_pkg_properties("fuzz-pkgProperties_PSFX.txt", &apply(base, &mutations)) {
             prop_assert!(p.psfx);
+        }
+    }
+
+    #[test]
+    fn answer_file_inspection_survives_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..4096)) {
+        let r = wait_catalog::inspect_answer_file("fuzz.xml", &bytes);
+        prop_assert!(r.problems.len() <= 100);
+        prop_assert!(r.passes.len() <= r.components.len() + r.passes.len());
+    }
+
+    #[test]
+    fn answer_file_inspection_survives_damaged_answer_files(
+        as_utf16 in any::<bool>(),
+        mutations in proptest::collection::vec(mutation(), 1..12),
+    ) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let rel = wait_catalog::fixtures::write_answer_file(dir.path(), "B").expect("answer");
+        let base = std::fs::read(dir.path().join(rel)).expect("read");
+        let base = if as_utf16 { utf16(&base) } else { base };
+        let r = wait_catalog::inspect_answer_file("fuzz.xml", &apply(base, &mutations));
+        for p in &r.problems {
+            prop_assert!(p.line.is_none_or(|l| l >= 1));
+        }
+    }
+
+    #[test]
+    fn pe_version_parser_survives_damaged_fixture_exes(
+        mutations in proptest::collection::vec(mutation(), 1..12),
+    ) {
+        let base = wait_catalog::fixtures::version_exe("Product", "Company", [1, 2, 3, 4]);
+        if let Ok(v) = parse_pe_version(&apply(base, &mutations)) {
+            prop_assert!(v.product_name.map_or(0, |s| s.len()) <= 64 * 1024);
         }
     }
 }

@@ -2,11 +2,13 @@
 //! over to the libraries; nothing here builds images or speaks HTTP itself.
 
 mod bench;
+mod bench_repo;
 mod cli;
 mod demo;
 mod env;
 mod image;
 mod iso;
+mod repo;
 mod run;
 mod user;
 

@@ -1,46 +1,41 @@
 //! `waitctl serve` as a user starts it: real process, real port, real HTTP, the embedded
-//! worker building the job that the API accepted.
+//! worker building the job that the API accepted — on SQLite and on PostgreSQL.
+
+// The shared body below is not a #[test] fn itself; a panic is still the failure report.
+#![allow(clippy::unwrap_used)]
+
+mod support;
 
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use support::{PgSchema, Proc, waitctl};
 
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+/// `waitctl` with the data directory and, when given, a database URL.
+fn with_db(args: &[&str], data: &Path, db: Option<&str>) -> std::process::Command {
+    let mut c = waitctl();
+    c.args(args).arg("--data-dir").arg(data);
+    if let Some(url) = db {
+        c.args(["--database-url", url]);
     }
-}
-
-fn waitctl() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_waitctl"));
-    c.env_remove("WAIT_DATABASE_URL")
-        .env_remove("WAIT_REPOSITORY")
-        .env_remove("WAIT_BIND");
     c
 }
 
 /// Start `waitctl serve` on an ephemeral port and return it with its base URL, read
 /// from the line the server logs once it listens.
-fn start(data: &std::path::Path) -> (Server, String) {
-    let mut child = waitctl()
-        .args([
-            "serve",
-            "--bind",
-            "127.0.0.1:0",
-            "--lease-seconds",
-            "30",
-            "--data-dir",
-        ])
-        .arg(data)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start waitctl serve");
+fn start(data: &Path, db: Option<&str>) -> (Proc, String) {
+    let mut child = with_db(
+        &["serve", "--bind", "127.0.0.1:0", "--lease-seconds", "30"],
+        data,
+        db,
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("start waitctl serve");
     let stderr = child.stderr.take().expect("stderr");
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -53,40 +48,50 @@ fn start(data: &std::path::Path) -> (Server, String) {
     let url = rx
         .recv_timeout(Duration::from_secs(60))
         .expect("server did not report its address");
-    (Server(child), url)
+    (Proc(child), url)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn job_submitted_over_http_is_built_by_the_embedded_worker() {
+    submit_and_follow(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_works_the_same_on_postgres() {
+    let Some(schema) = PgSchema::create("serve_works_the_same_on_postgres").await else {
+        return;
+    };
+    submit_and_follow(Some(&schema.url)).await;
+    schema.finish().await;
+}
+
+async fn submit_and_follow(db: Option<&str>) {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
 
     // A repository with the demo fixtures, and a builder account.
-    let status = waitctl()
-        .args(["init", "--data-dir"])
-        .arg(&data)
-        .status()
-        .unwrap();
+    let status = with_db(&["init"], &data, db).status().unwrap();
     assert!(status.success());
     wait_catalog::fixtures::demo_repository(
         &data.join("WAIT_Repository"),
         &wait_catalog::fixtures::TreeSpec::small(11),
     )
     .unwrap();
-    let mut add = waitctl()
-        .args([
+    let mut add = with_db(
+        &[
             "user",
             "add",
             "bob",
             "--role",
             "builder",
             "--password-stdin",
-            "--data-dir",
-        ])
-        .arg(&data)
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
+        ],
+        &data,
+        db,
+    )
+    .stdin(Stdio::piped())
+    .spawn()
+    .unwrap();
     add.stdin
         .take()
         .unwrap()
@@ -94,7 +99,7 @@ async fn job_submitted_over_http_is_built_by_the_embedded_worker() {
         .unwrap();
     assert!(add.wait().unwrap().success());
 
-    let (_server, url) = start(&data);
+    let (_server, url) = start(&data, db);
     let http = reqwest::Client::builder()
         .cookie_store(true)
         .build()

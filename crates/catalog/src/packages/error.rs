@@ -1,13 +1,24 @@
-//! Errors of the package metadata parsers: each names the file (or container member) and
-//! a 1-based line.
+//! Errors of the package parsers: each names the file (or container member, as
+//! `outer.msu/inner.cab/update.mum`) and, for text, a 1-based line.
 
-/// A package metadata file that cannot be used.
+/// A package, or a metadata file inside one, that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{file}, line {line}: {problem}")]
 pub struct PackageError {
     pub file: String,
+    /// 1-based line for text members; 0 when the problem is not at a text position
+    /// (container structure, missing members), and then it is left out of the message.
     pub line: usize,
     pub problem: PackageProblem,
+}
+
+impl std::fmt::Display for PackageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}: {}", self.file, self.problem)
+        } else {
+            write!(f, "{}, line {}: {}", self.file, self.line, self.problem)
+        }
+    }
 }
 
 /// What is wrong.
@@ -54,6 +65,20 @@ pub enum PackageProblem {
         value: String,
         reason: String,
     },
+    #[error("cannot read: {0}")]
+    Io(String),
+    #[error("not a cabinet file: {0}")]
+    NotCab(String),
+    #[error("truncated cabinet: the header says {declared} bytes, the file has {actual}")]
+    Truncated { declared: u64, actual: u64 },
+    #[error("damaged cabinet: {0}")]
+    BadCab(String),
+    #[error("no member matching {0}")]
+    MissingMember(&'static str),
+    #[error("member is {size} bytes, more than the {limit}-byte limit")]
+    MemberTooLarge { size: u64, limit: u64 },
+    #[error("not a package file (expected .cab or .msu)")]
+    UnknownExtension,
 }
 
 pub(crate) fn fail(file: &str, line: usize, problem: PackageProblem) -> PackageError {
