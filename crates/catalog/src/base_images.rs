@@ -17,9 +17,21 @@ fn format_of(name: &str) -> Option<String> {
     FORMATS.contains(&ext.as_str()).then_some(ext)
 }
 
-/// Formats whose image identities are read today (split parts and ISOs come later).
-fn readable(format: &str) -> bool {
-    format == "wim" || format == "esd"
+/// Identities of a base image file. Every part of a split set carries the XML, so a
+/// `.swm` part is read like a WIM; an ISO's install image is found with the ISO reader
+/// and only its header and XML are streamed out of the ISO.
+fn identities(path: &Path, format: &str) -> Result<Vec<ImageIdentity>> {
+    if format != "iso" {
+        return wim_identities(path);
+    }
+    let (_, images, problems) = crate::scan::iso::read(path);
+    if images.is_empty() {
+        return Err(CatalogError::Invalid {
+            field: FIELD,
+            message: problems.join("; "),
+        });
+    }
+    Ok(images)
 }
 
 pub(crate) fn list(repo: &Repository) -> Result<Vec<BaseImage>> {
@@ -62,8 +74,8 @@ pub(crate) fn list(repo: &Repository) -> Result<Vec<BaseImage>> {
             images: Vec::new(),
             problems: Vec::new(),
         };
-        if readable(&base.format) {
-            match wim_identities(&path) {
+        {
+            match identities(&path, &base.format) {
                 Ok(images) => base.images = images,
                 Err(e) => {
                     tracing::warn!(file = %base.name, error = %e, "base image cannot be read");
@@ -100,11 +112,7 @@ pub(crate) fn one(repo: &Repository, name: &str) -> Result<BaseImage> {
             message: format!("{name:?} is not a base image (expected .wim, .esd, .swm or .iso)"),
         });
     };
-    let images = if readable(&format) {
-        wim_identities(&path)?
-    } else {
-        Vec::new()
-    };
+    let images = identities(&path, &format)?;
     Ok(BaseImage {
         name: name.to_string(),
         format,

@@ -12,7 +12,7 @@
 //! hashed (their `checksum.sha256` is their record).
 
 mod inspect;
-mod iso;
+pub(crate) mod iso;
 mod outputs;
 mod tokens;
 mod tree;
