@@ -69,18 +69,39 @@ async fn wait_until(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_worker_job_is_reclaimed_and_completed_on_attempt_2() {
     let tmp = tempfile::tempdir().unwrap();
-    let repo = tmp.path().join("repo");
-    let demo = demo_repository(&repo, &TreeSpec::demo(31)).unwrap();
     let db_file = tmp.path().join("wait.db");
-    let db = format!("sqlite://{}", db_file.display());
     let store = Store::open_sqlite(&db_file).await.unwrap();
+    killed_worker_case(
+        tmp.path(),
+        &format!("sqlite://{}", db_file.display()),
+        &store,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_worker_job_is_reclaimed_on_postgres_too() {
+    let Some(schema) = PgSchema::create("killed_worker_job_is_reclaimed_on_postgres_too").await
+    else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::open_url(&schema.url).await.unwrap();
+    killed_worker_case(tmp.path(), &schema.url, &store).await;
+    store.close().await;
+    schema.finish().await;
+}
+
+async fn killed_worker_case(dir: &Path, db: &str, store: &Store) {
+    let repo = dir.join("repo");
+    let demo = demo_repository(&repo, &TreeSpec::demo(31)).expect("demo repository");
     let job = store
         .create_job(&request(&demo.board, &demo.base_image), None)
         .await
-        .unwrap();
+        .expect("create job");
 
-    let first = spawn_worker(&tmp.path().join("d1"), &repo, &db, &[]);
-    let held = wait_until(&store, job.job_id, Duration::from_secs(60), |s| {
+    let first = spawn_worker(&dir.join("d1"), &repo, db, &[]);
+    let held = wait_until(store, job.job_id, Duration::from_secs(60), |s| {
         s != JobStatus::Queued
     })
     .await;
@@ -90,11 +111,11 @@ async fn killed_worker_job_is_reclaimed_and_completed_on_attempt_2() {
         "killed before it finished"
     );
     drop(first); // SIGKILL
-    let orphan = store.get_job(job.job_id).await.unwrap().unwrap();
+    let orphan = store.get_job(job.job_id).await.expect("read").expect("job");
     assert_eq!(orphan.attempt, 1);
 
-    let _second = spawn_worker(&tmp.path().join("d2"), &repo, &db, &[]);
-    let done = wait_until(&store, job.job_id, Duration::from_secs(120), |s| {
+    let _second = spawn_worker(&dir.join("d2"), &repo, db, &[]);
+    let done = wait_until(store, job.job_id, Duration::from_secs(120), |s| {
         s.is_final()
     })
     .await;
@@ -119,7 +140,7 @@ async fn killed_worker_job_is_reclaimed_and_completed_on_attempt_2() {
 
     // Exactly one published folder, nothing half-written left by the killed attempt.
     let names: Vec<String> = std::fs::read_dir(repo.join("8_Output/ACME"))
-        .unwrap()
+        .expect("output folder")
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
