@@ -14,7 +14,6 @@ use wait_wim::{
 use crate::checksum::{digest_file, staged_digest, write_checksum_files, write_synced};
 use crate::manifest::{
     ComponentEntry, Manifest, ManifestBaseImage, ManifestJob, ManifestOutput, StagedFile,
-    mask_product_key,
 };
 use crate::report::Reporter;
 use crate::setupcomplete::{self, SetupCompletePlan};
@@ -571,7 +570,7 @@ fn build_manifest(
         .product_key
         .as_deref()
         .filter(|_| req.key_variants != "nokey")
-        .map(mask_product_key);
+        .map(wait_store::mask_product_key);
     if let Some(m) = &masked {
         components.push(ComponentEntry {
             kind: "product_key".into(),

@@ -100,24 +100,6 @@ impl ManifestOutput {
     }
 }
 
-/// `AAAAA-BBBBB-CCCCC-DDDDD-EEEEE` → `*****-*****-*****-*****-EEEEE`.
-pub fn mask_product_key(key: &str) -> String {
-    let groups: Vec<&str> = key.split('-').collect();
-    let last = groups.len().saturating_sub(1);
-    groups
-        .iter()
-        .enumerate()
-        .map(|(i, g)| {
-            if i == last {
-                (*g).to_string()
-            } else {
-                "*".repeat(g.len())
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("-")
-}
-
 impl Manifest {
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
@@ -216,18 +198,5 @@ impl Manifest {
             line(format!("- {n}"));
         }
         t
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn product_key_mask_keeps_only_last_group() {
-        assert_eq!(
-            mask_product_key("ABCDE-FGHIJ-KLMNO-PQRST-UVWXY"),
-            "*****-*****-*****-*****-UVWXY"
-        );
     }
 }

@@ -7,20 +7,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 use wait_store::{Job, JobStatus, LogLevel, LogLine, Resource};
 
-/// `ABCDE-FGHIJ-KLMNO-PQRST-UVWXY` → `*****-*****-*****-*****-UVWXY`. Anything that does
-/// not look like a key is masked completely.
-pub fn mask_product_key(key: &str) -> String {
-    let groups: Vec<&str> = key.split('-').collect();
-    let well_formed = groups.len() == 5
-        && groups
-            .iter()
-            .all(|g| g.len() == 5 && g.chars().all(|c| c.is_ascii_alphanumeric()));
-    if well_formed {
-        format!("*****-*****-*****-*****-{}", groups[4])
-    } else {
-        "*****".to_string()
-    }
-}
+pub use wait_store::mask_product_key;
 
 /// Replace every occurrence of the job's product key in `text` with its masked form.
 pub fn redact(text: &str, product_key: Option<&str>) -> String {
