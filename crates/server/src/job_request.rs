@@ -394,19 +394,21 @@ pub fn resolve(repo: &Repository, mut req: JobRequest) -> Result<JobRequest, Api
         ));
     }
 
-    let base = repo
-        .base_image(&req.base_image)
-        .map_err(|e| catalog_error("base_image", e))?;
-    if matches!(base.format.as_str(), "iso" | "swm") {
+    // The build reads WIM and ESD files only; say so before reading anything.
+    let lower = req.base_image.to_ascii_lowercase();
+    if let Some(format) = [".iso", ".swm"].iter().find(|ext| lower.ends_with(*ext)) {
         return Err(ApiError::invalid(
             "base_image",
             "not_supported",
             format!(
                 "not supported yet: {} base images",
-                base.format.to_uppercase()
+                format[1..].to_uppercase()
             ),
         ));
     }
+    let base = repo
+        .base_image(&req.base_image)
+        .map_err(|e| catalog_error("base_image", e))?;
     let identity = wait_catalog::select_index(&base, &req.image_index)
         .map_err(|e| catalog_error("image_index", e))?;
 
