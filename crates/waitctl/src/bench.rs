@@ -180,19 +180,21 @@ pub fn image(dir: Option<PathBuf>, size_mib: u64) -> anyhow::Result<ExitCode> {
         "step", "ours s", "÷ cp", "reference", "ref s", "ours÷ref"
     );
     for r in &rows {
-        let (name, t) = r.reference.unwrap_or(("-", Duration::ZERO));
-        let ratio = if t.is_zero() {
-            0.0
-        } else {
-            r.ours.as_secs_f64() / t.as_secs_f64()
+        let (name, reference, ratio) = match r.reference {
+            Some((name, t)) => (
+                name,
+                format!("{:.2}", t.as_secs_f64()),
+                format!("{:.2}", r.ours.as_secs_f64() / t.as_secs_f64().max(1e-9)),
+            ),
+            None => ("-", "-".to_string(), "-".to_string()),
         };
         println!(
-            "{:<18} {:>9.2} {:>8.2}  {:<22} {:>9.2} {:>8.2}",
+            "{:<18} {:>9.2} {:>8.2}  {:<22} {:>9} {:>8}",
             r.step,
             r.ours.as_secs_f64(),
             r.ours.as_secs_f64() / cp.as_secs_f64().max(1e-9),
             name,
-            t.as_secs_f64(),
+            reference,
             ratio
         );
     }
