@@ -53,7 +53,7 @@ pub struct WorkerArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve the HTTP API (and web UI) with an embedded worker.
+    /// Serve the HTTP API with an embedded worker (unless --no-worker).
     Serve {
         #[command(flatten)]
         common: Common,
