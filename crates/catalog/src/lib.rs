@@ -8,6 +8,7 @@
 pub mod answer;
 mod base_images;
 pub mod compat;
+pub mod components;
 mod driver_report;
 mod drivers;
 pub mod fixtures;

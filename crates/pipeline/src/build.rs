@@ -5,6 +5,9 @@ use std::path::{Path, PathBuf};
 
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use wait_catalog::components::{ComponentDetail, ComponentKind, FoundComponent};
+use wait_catalog::packages::PackageKind;
+use wait_catalog::software::SoftwareKind;
 use wait_catalog::{DriverSet, ImageIdentity, Repository};
 use wait_store::{Job, Resource};
 use wait_wim::{
@@ -17,7 +20,10 @@ use crate::manifest::{
 };
 use crate::report::Reporter;
 use crate::setupcomplete::{self, SetupCompletePlan};
-use crate::unattend::{DriverPath, UnattendPlan, merge_answer_file, render_unattend};
+use crate::unattend::{
+    DriverPath, FirstLogonCommand, ServicingPackage, UnattendPlan, merge_answer_file,
+    render_unattend,
+};
 use crate::{
     IMAGE_DRIVER_ROOT, IMAGE_FILE, IMAGE_SETUPCOMPLETE_PATH, IMAGE_UNATTEND_PATH,
     WINDOWS_DRIVER_ROOT,
@@ -50,7 +56,158 @@ struct Resolved {
     driver_set: DriverSet,
     driver_files: Vec<(PathBuf, StagedFile)>,
     answer: Option<(String, String)>,
+    /// Language packs, then updates, then software, each in request order.
+    components: Vec<FoundComponent>,
     resources: Vec<Resource>,
+}
+
+/// Where a component is staged: image path (for libwim) and Windows path.
+fn staged_location(kind: ComponentKind, file: &str) -> (String, String) {
+    let (image_dir, win_dir) = match kind {
+        ComponentKind::LangPack => ("/WAIT/Packages/LangPacks", r"C:\WAIT\Packages\LangPacks"),
+        ComponentKind::Update => ("/WAIT/Packages/Updates", r"C:\WAIT\Packages\Updates"),
+        ComponentKind::Software => ("/WAIT/Software", r"C:\WAIT\Software"),
+    };
+    (format!("{image_dir}/{file}"), format!("{win_dir}\\{file}"))
+}
+
+/// The host file beside an `.exe` holding its silent switches, when there is one.
+fn switches_sidecar(c: &FoundComponent) -> Option<PathBuf> {
+    let ComponentDetail::Software(info) = &c.detail else {
+        return None;
+    };
+    if info.kind != SoftwareKind::Exe {
+        return None;
+    }
+    let mut name = c.path.as_os_str().to_owned();
+    name.push(".switches");
+    let path = PathBuf::from(name);
+    path.is_file().then_some(path)
+}
+
+/// How the packages and software of a job reach the image.
+#[derive(Default)]
+struct ComponentPlan {
+    servicing: Vec<ServicingPackage>,
+    dism: Vec<String>,
+    commands: Vec<(String, String)>,
+    entries: Vec<ComponentEntry>,
+}
+
+/// SetupComplete.cmd is skipped when an OEM product key is used, except on Enterprise
+/// and Server editions (SERVICING.md, "First-boot commands").
+fn setupcomplete_may_be_skipped(identity: &ImageIdentity, product_key: bool) -> bool {
+    if !product_key {
+        return false;
+    }
+    let edition = identity
+        .edition
+        .as_deref()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    !(edition.contains("enterprise") || edition.contains("server"))
+}
+
+fn plan_components(
+    components: &[FoundComponent],
+    software_at_logon: bool,
+) -> Result<ComponentPlan, PipelineError> {
+    let mut plan = ComponentPlan::default();
+    for c in components {
+        let field = c.kind.field();
+        let (_, win) = staged_location(c.kind, file_name_of(c));
+        match &c.detail {
+            ComponentDetail::Package(info) => {
+                let label = if c.kind == ComponentKind::LangPack {
+                    "langpack"
+                } else {
+                    "update"
+                };
+                if info.kind == PackageKind::Cab {
+                    let id = info.identity.as_ref().ok_or_else(|| {
+                        PipelineError::Permanent(format!(
+                            "{field}: {} has no assembly identity in update.mum",
+                            c.rel
+                        ))
+                    })?;
+                    plan.servicing.push(ServicingPackage {
+                        name: id.name.clone(),
+                        version: id.version.clone(),
+                        processor_architecture: id.processor_architecture.clone(),
+                        language: id.language.clone(),
+                        public_key_token: id.public_key_token.clone(),
+                        location: win.clone(),
+                    });
+                    plan.entries.push(ComponentEntry {
+                        kind: label.into(),
+                        name: c.rel.clone(),
+                        staged_at: win,
+                        how: format!(
+                            "<servicing> package {} in Windows\\Panther\\unattend.xml",
+                            id.dism_identity()
+                        ),
+                        when: "offlineServicing pass, when Windows Setup installs the image".into(),
+                    });
+                } else {
+                    plan.dism.push(win.clone());
+                    plan.entries.push(ComponentEntry {
+                        kind: label.into(),
+                        name: c.rel.clone(),
+                        staged_at: win.clone(),
+                        how: format!(
+                            "dism /online /add-package /packagepath:\"{win}\" in SetupComplete.cmd"
+                        ),
+                        when:
+                            "first boot (first-boot DISM), after Setup and before the first logon"
+                                .into(),
+                    });
+                }
+            }
+            ComponentDetail::Software(info) => {
+                let quoted = format!("\"{}\"", info.file);
+                let command = match info.kind {
+                    SoftwareKind::Appx | SoftwareKind::Msix => format!(
+                        "powershell -NoProfile -ExecutionPolicy Bypass -Command \"Add-AppxProvisionedPackage -Online -PackagePath '{win}' -SkipLicense\""
+                    ),
+                    SoftwareKind::Msi | SoftwareKind::Exe => {
+                        if info.default_command.contains(&quoted) {
+                            info.default_command
+                                .replacen(&quoted, &format!("\"{win}\""), 1)
+                        } else if info.kind == SoftwareKind::Msi {
+                            format!("msiexec /i \"{win}\" /qn /norestart")
+                        } else {
+                            format!("\"{win}\"")
+                        }
+                    }
+                };
+                let description = format!("WAIT: install {}", info.file);
+                let (how, when) = if software_at_logon {
+                    (
+                        format!("Microsoft-Windows-Shell-Setup/FirstLogonCommands: {command}"),
+                        "first administrator logon (oobeSystem FirstLogonCommands; SetupComplete.cmd is skipped with an OEM product key on this edition)",
+                    )
+                } else {
+                    (
+                        format!("first-boot command in SetupComplete.cmd: {command}"),
+                        "first boot, after Setup and before the first logon",
+                    )
+                };
+                plan.entries.push(ComponentEntry {
+                    kind: "software".into(),
+                    name: c.rel.clone(),
+                    staged_at: win,
+                    how,
+                    when: when.into(),
+                });
+                plan.commands.push((description, command));
+            }
+        }
+    }
+    Ok(plan)
+}
+
+fn file_name_of(c: &FoundComponent) -> &str {
+    c.rel.rsplit('/').next().unwrap_or(&c.rel)
 }
 
 pub(crate) fn run(
@@ -119,6 +276,35 @@ pub(crate) fn run(
         target: IMAGE_DRIVER_ROOT.to_string(),
     }];
 
+    let mut component_files: Vec<PathBuf> = Vec::new();
+    for c in &resolved.components {
+        let (target, _) = staged_location(c.kind, file_name_of(c));
+        r.info("drivers", format!("Staging {} at {target}", c.rel));
+        commands.push(UpdateCommand::Add {
+            source: c.path.clone(),
+            target: target.clone(),
+        });
+        component_files.push(c.path.clone());
+        if let Some(sidecar) = switches_sidecar(c) {
+            let (target, _) = staged_location(c.kind, &format!("{}.switches", file_name_of(c)));
+            commands.push(UpdateCommand::Add {
+                source: sidecar,
+                target,
+            });
+        }
+    }
+    let key_set = req.product_key.is_some() && req.key_variants != "nokey";
+    let software_at_logon = setupcomplete_may_be_skipped(&resolved.identity, key_set);
+    let component_plan = plan_components(&resolved.components, software_at_logon)?;
+    if software_at_logon && !component_plan.commands.is_empty() {
+        r.info("answer-file", "A product key is set and the edition is neither Enterprise nor Server, so SetupComplete.cmd may be skipped: software goes to FirstLogonCommands");
+    }
+    if key_set && software_at_logon && !component_plan.dism.is_empty() {
+        let w = "the .msu updates are applied by SetupComplete.cmd, which Windows skips when an OEM product key is used on this edition".to_string();
+        r.info("answer-file", format!("Warning: {w}"));
+        warnings.push(w);
+    }
+
     r.progress("answer-file", 10);
     let existing = ExistingFiles::probe(&src, index)?;
     if existing.unattend {
@@ -135,6 +321,19 @@ pub(crate) fn run(
             .product_key
             .clone()
             .filter(|_| req.key_variants != "nokey"),
+        servicing: component_plan.servicing.clone(),
+        first_logon: if software_at_logon {
+            component_plan
+                .commands
+                .iter()
+                .map(|(d, c)| FirstLogonCommand {
+                    command_line: c.clone(),
+                    description: d.clone(),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
     };
     let unattend_xml = match &resolved.answer {
         Some((rel, text)) => {
@@ -166,6 +365,12 @@ pub(crate) fn run(
         board: &req.motherboard_model,
         driver_root: Some(WINDOWS_DRIVER_ROOT),
         chain_existing: existing.setupcomplete,
+        dism_packages: component_plan.dism.clone(),
+        commands: if software_at_logon {
+            Vec::new()
+        } else {
+            component_plan.commands.clone()
+        },
     });
     let script_host = scratch.path().join("SetupComplete.cmd");
     write_synced(&script_host, script.as_bytes())?;
@@ -186,6 +391,22 @@ pub(crate) fn run(
         .iter()
         .map(|(_, s)| s.clone())
         .collect();
+    for c in &resolved.components {
+        let mut files = vec![(c.path.clone(), file_name_of(c).to_string())];
+        if let Some(sidecar) = switches_sidecar(c) {
+            files.push((sidecar, format!("{}.switches", file_name_of(c))));
+        }
+        for (host, file) in files {
+            let (image_path, _) = staged_location(c.kind, &file);
+            let (size, sha1, sha256) = staged_digest(&host)?;
+            staged.push(StagedFile {
+                image_path,
+                size,
+                sha1,
+                sha256,
+            });
+        }
+    }
     for (host, image_path) in [
         (scratch.path().join("unattend.xml"), IMAGE_UNATTEND_PATH),
         (
@@ -259,7 +480,7 @@ pub(crate) fn run(
         &resolved,
         &folder,
         image_digests.clone(),
-        staged,
+        (staged, component_plan.entries),
         &warnings,
         now,
     );
@@ -384,6 +605,39 @@ fn resolve(
         }
         None => None,
     };
+    let mut components = Vec::new();
+    for (kind, names) in [
+        (ComponentKind::LangPack, &req.langpacks),
+        (ComponentKind::Update, &req.updates),
+        (ComponentKind::Software, &req.software),
+    ] {
+        for name in names {
+            let found = repo
+                .locate_component(kind, &req.customer_name, name, &identity)
+                .map_err(|e| PipelineError::Permanent(e.to_string()))?;
+            r.info(
+                "resolve",
+                format!("{}: {} ({})", kind.field(), found.rel, found.reason),
+            );
+            let hashed = wait_catalog::hash_file(&found.path)?;
+            resources.push(Resource {
+                kind: kind.resource_kind().into(),
+                path: found.rel.clone(),
+                sha256: hashed.sha256,
+                size: hashed.size,
+            });
+            let twice = components.iter().any(|c: &FoundComponent| {
+                c.kind == kind && file_name_of(c) == file_name_of(&found)
+            });
+            if twice {
+                return Err(PipelineError::Permanent(format!(
+                    "{}: {name} is named twice",
+                    kind.field()
+                )));
+            }
+            components.push(found);
+        }
+    }
     r.info("resolve", format!("Recorded {} inputs", resources.len()));
     Ok(Resolved {
         base_path,
@@ -391,6 +645,7 @@ fn resolve(
         driver_set,
         driver_files,
         answer,
+        components,
         resources,
     })
 }
@@ -536,7 +791,7 @@ fn build_manifest(
     resolved: &Resolved,
     folder: &str,
     image: crate::FileDigests,
-    staged_files: Vec<StagedFile>,
+    (staged_files, component_entries): (Vec<StagedFile>, Vec<ComponentEntry>),
     warnings: &[String],
     now: OffsetDateTime,
 ) -> Manifest {
@@ -566,6 +821,7 @@ fn build_manifest(
             when: "offlineServicing (when Setup applies it), specialize and oobeSystem passes".into(),
         },
     ];
+    components.extend(component_entries);
     let masked = req
         .product_key
         .as_deref()
@@ -643,5 +899,46 @@ impl Drop for PartialDir {
         if self.armed {
             let _ = std::fs::remove_dir_all(&self.path);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn identity(edition: Option<&str>) -> ImageIdentity {
+        ImageIdentity {
+            index: 1,
+            name: "Windows".into(),
+            edition: edition.map(str::to_string),
+            product_name: None,
+            installation_type: None,
+            arch: Some(wait_catalog::Arch::X64),
+            version: None,
+            build: Some(26100),
+            languages: vec![],
+            size: 0,
+        }
+    }
+
+    #[test]
+    fn oem_key_moves_software_to_first_logon_except_on_enterprise_and_server() {
+        assert!(!setupcomplete_may_be_skipped(
+            &identity(Some("Professional")),
+            false
+        ));
+        assert!(setupcomplete_may_be_skipped(
+            &identity(Some("Professional")),
+            true
+        ));
+        assert!(setupcomplete_may_be_skipped(&identity(None), true));
+        assert!(!setupcomplete_may_be_skipped(
+            &identity(Some("IoTEnterprise")),
+            true
+        ));
+        assert!(!setupcomplete_may_be_skipped(
+            &identity(Some("ServerStandard")),
+            true
+        ));
     }
 }

@@ -13,6 +13,10 @@ pub(crate) struct SetupCompletePlan<'a> {
     /// Windows path of the staged driver folder; None when no drivers were staged.
     pub driver_root: Option<&'a str>,
     pub chain_existing: bool,
+    /// Windows paths of `.msu` packages for `dism /online /add-package`, in order.
+    pub dism_packages: Vec<String>,
+    /// Software install commands (description, command line), in order.
+    pub commands: Vec<(String, String)>,
 }
 
 /// The script text, with CRLF line ends as cmd.exe expects.
@@ -38,6 +42,22 @@ pub(crate) fn render(plan: &SetupCompletePlan<'_>) -> String {
             "pnputil /add-driver \"{root}\\*.inf\" /subdirs /install>>\"%WAITLOG%\" 2>&1"
         ));
         lines.push("echo [%DATE% %TIME%] pnputil exit code %ERRORLEVEL%>>\"%WAITLOG%\"".into());
+    }
+    for pkg in &plan.dism_packages {
+        lines.push(format!(
+            "dism /online /add-package /packagepath:\"{pkg}\" /quiet /norestart>>\"%WAITLOG%\" 2>&1"
+        ));
+        lines.push(format!(
+            "echo [%DATE% %TIME%] dism {} exit code %ERRORLEVEL%>>\"%WAITLOG%\"",
+            sanitize(pkg.rsplit('\\').next().unwrap_or(pkg))
+        ));
+    }
+    for (what, cmd) in &plan.commands {
+        lines.push(format!("{cmd}>>\"%WAITLOG%\" 2>&1"));
+        lines.push(format!(
+            "echo [%DATE% %TIME%] {} exit code %ERRORLEVEL%>>\"%WAITLOG%\"",
+            sanitize(what)
+        ));
     }
     lines.push("echo [%DATE% %TIME%] WAIT first-boot steps done>>\"%WAITLOG%\"".into());
     lines.push("endlocal".into());
@@ -66,6 +86,8 @@ mod tests {
             board: "X13SAW",
             driver_root: Some(r"C:\WAIT\Drivers"),
             chain_existing: false,
+            dism_packages: vec![],
+            commands: vec![],
         });
         assert!(text.contains(r#"pnputil /add-driver "C:\WAIT\Drivers\*.inf" /subdirs /install"#));
         assert!(text.ends_with("exit /b 0\r\n"));
@@ -80,11 +102,34 @@ mod tests {
             board: "B&calc",
             driver_root: Some(r"C:\WAIT\Drivers"),
             chain_existing: true,
+            dism_packages: vec![],
+            commands: vec![],
         });
         let chain = text.find(CHAINED_NAME).unwrap();
         let pnp = text.find("pnputil").unwrap();
         assert!(chain < pnp);
         assert!(!text.contains("B&calc"));
         assert!(text.contains("board Bcalc"));
+    }
+
+    #[test]
+    fn packages_and_software_follow_the_drivers() {
+        let text = render(&SetupCompletePlan {
+            job_id: "j1",
+            board: "B",
+            driver_root: Some(r"C:\WAIT\Drivers"),
+            chain_existing: false,
+            dism_packages: vec![r"C:\WAIT\Packages\Updates\kb.msu".into()],
+            commands: vec![(
+                "a.msi".into(),
+                r#"msiexec /i "C:\WAIT\Software\a.msi" /qn /norestart"#.into(),
+            )],
+        });
+        let pnp = text.find("pnputil").unwrap();
+        let dism = text
+            .find(r#"dism /online /add-package /packagepath:"C:\WAIT\Packages\Updates\kb.msu" /quiet /norestart"#)
+            .unwrap();
+        let msi = text.find("msiexec /i").unwrap();
+        assert!(pnp < dism && dism < msi);
     }
 }

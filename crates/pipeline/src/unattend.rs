@@ -36,6 +36,30 @@ pub struct UnattendPlan {
     pub driver_paths: Vec<DriverPath>,
     /// Activation key (specialize pass). Already validated by the caller.
     pub product_key: Option<String>,
+    /// `.cab` packages for the `<servicing>` element, in install order (language packs
+    /// first, then updates).
+    pub servicing: Vec<ServicingPackage>,
+    /// Commands for `Microsoft-Windows-Shell-Setup/FirstLogonCommands` (oobeSystem).
+    pub first_logon: Vec<FirstLogonCommand>,
+}
+
+/// One `<package action="install">` of the `<servicing>` element.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServicingPackage {
+    pub name: String,
+    pub version: String,
+    pub processor_architecture: String,
+    pub language: String,
+    pub public_key_token: String,
+    /// Windows path of the staged `.cab`.
+    pub location: String,
+}
+
+/// One `<SynchronousCommand>` run at the first administrator logon.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FirstLogonCommand {
+    pub command_line: String,
+    pub description: String,
 }
 
 struct Component {
@@ -77,7 +101,47 @@ impl UnattendPlan {
                 body: format!("      <ProductKey>{}</ProductKey>\n", escape(key.as_str())),
             });
         }
+        if !self.first_logon.is_empty() {
+            let mut body = String::from("      <FirstLogonCommands>\n");
+            for (n, c) in self.first_logon.iter().enumerate() {
+                let _ = write!(
+                    body,
+                    "        <SynchronousCommand wcm:action=\"add\">\n          <Order>{}</Order>\n          <CommandLine>{}</CommandLine>\n          <Description>{}</Description>\n          <RequiresUserInput>false</RequiresUserInput>\n        </SynchronousCommand>\n",
+                    n + 1,
+                    escape(c.command_line.as_str()),
+                    escape(c.description.as_str())
+                );
+            }
+            body.push_str("      </FirstLogonCommands>\n");
+            out.push(Component {
+                pass: "oobeSystem",
+                name: "Microsoft-Windows-Shell-Setup",
+                body,
+            });
+        }
         Ok(out)
+    }
+
+    /// The `<servicing>` element (empty when there is nothing to install).
+    fn servicing_xml(&self) -> String {
+        if self.servicing.is_empty() {
+            return String::new();
+        }
+        let mut xml = String::from("  <servicing>\n");
+        for p in &self.servicing {
+            let _ = write!(
+                xml,
+                "    <package action=\"install\">\n      <assemblyIdentity name=\"{}\" version=\"{}\" processorArchitecture=\"{}\" language=\"{}\" publicKeyToken=\"{}\"/>\n      <source location=\"{}\"/>\n    </package>\n",
+                escape(p.name.as_str()),
+                escape(p.version.as_str()),
+                escape(p.processor_architecture.as_str()),
+                escape(p.language.as_str()),
+                escape(p.public_key_token.as_str()),
+                escape(p.location.as_str()),
+            );
+        }
+        xml.push_str("  </servicing>\n");
+        xml
     }
 
     fn component_xml(&self, c: &Component) -> String {
@@ -102,6 +166,7 @@ pub fn render_unattend(plan: &UnattendPlan) -> Result<String, PipelineError> {
         }
         xml.push_str("  </settings>\n");
     }
+    xml.push_str(&plan.servicing_xml());
     xml.push_str("</unattend>\n");
     Ok(xml)
 }
@@ -150,6 +215,12 @@ pub fn merge_answer_file(
                 if depth == 1 && name.as_ref() == b"settings" {
                     pass = attr(e, b"pass");
                 }
+                if depth == 1 && name.as_ref() == b"servicing" && !plan.servicing.is_empty() {
+                    return Err(bad(
+                        "it already has a <servicing> element; merging packages into it is not supported yet"
+                            .into(),
+                    ));
+                }
                 if depth == 2 && name.as_ref() == b"component" {
                     if let (Some(p), Some(cname)) = (&pass, attr(e, b"name")) {
                         if components.iter().any(|c| c.pass == p && c.name == cname) {
@@ -196,6 +267,7 @@ pub fn merge_answer_file(
                         block.push_str("  </settings>\n");
                         raw(&mut writer, &block);
                     }
+                    raw(&mut writer, &plan.servicing_xml());
                 }
             }
             Event::Eof if depth > 0 => {
@@ -260,7 +332,132 @@ mod tests {
                 path: r"C:\WAIT\Drivers".into(),
             }],
             product_key: None,
+            servicing: vec![],
+            first_logon: vec![],
         }
+    }
+
+    fn package(name: &str, loc: &str) -> ServicingPackage {
+        ServicingPackage {
+            name: name.into(),
+            version: "10.0.26100.1".into(),
+            processor_architecture: "amd64".into(),
+            language: "neutral".into(),
+            public_key_token: "31bf3856ad364e35".into(),
+            location: loc.into(),
+        }
+    }
+
+    /// (name, version, arch, language, token, location) of every servicing package, and
+    /// whether `<servicing>` is a direct child of `<unattend>` after all settings.
+    fn servicing_of(xml: &str) -> Vec<[String; 6]> {
+        let mut r = Reader::from_str(xml);
+        let mut stack: Vec<String> = Vec::new();
+        let mut out = Vec::new();
+        let mut seen_servicing = false;
+        loop {
+            match r.read_event().unwrap() {
+                Event::Start(e) | Event::Empty(e)
+                    if e.local_name().as_ref() == b"assemblyIdentity" =>
+                {
+                    assert_eq!(stack.last().map(String::as_str), Some("package"));
+                    let g = |k: &[u8]| attr(&e, k).unwrap();
+                    out.push([
+                        g(b"name"),
+                        g(b"version"),
+                        g(b"processorArchitecture"),
+                        g(b"language"),
+                        g(b"publicKeyToken"),
+                        String::new(),
+                    ]);
+                }
+                Event::Empty(e) if e.local_name().as_ref() == b"source" => {
+                    let last = out.last_mut().unwrap();
+                    last[5] = attr(&e, b"location").unwrap();
+                }
+                Event::Start(e) => {
+                    let n = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                    if n == "servicing" {
+                        assert_eq!(stack, vec!["unattend".to_string()]);
+                        seen_servicing = true;
+                    }
+                    if n == "settings" {
+                        assert!(!seen_servicing, "settings after servicing");
+                    }
+                    stack.push(n);
+                }
+                Event::End(_) => {
+                    stack.pop();
+                }
+                Event::Eof => break,
+                _ => {}
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn servicing_packages_are_rendered_in_order_with_full_identity() {
+        let mut p = plan();
+        p.servicing = vec![
+            package("LangPack", r"C:\WAIT\Packages\LangPacks\lp.cab"),
+            package("Package_for_KB1", r"C:\WAIT\Packages\Updates\kb1.cab"),
+        ];
+        for xml in [
+            render_unattend(&p).unwrap(),
+            merge_answer_file(
+                r#"<unattend xmlns="urn:schemas-microsoft-com:unattend"><settings pass="oobeSystem"/></unattend>"#,
+                "a.xml",
+                &p,
+            )
+            .unwrap(),
+        ] {
+            let pkgs = servicing_of(&xml);
+            assert_eq!(pkgs.len(), 2, "{xml}");
+            assert_eq!(pkgs[0][0], "LangPack");
+            assert_eq!(pkgs[1][0], "Package_for_KB1");
+            assert_eq!(pkgs[0][4], "31bf3856ad364e35");
+            assert_eq!(pkgs[0][3], "neutral");
+            assert_eq!(pkgs[1][5], r"C:\WAIT\Packages\Updates\kb1.cab");
+        }
+    }
+
+    #[test]
+    fn user_file_with_servicing_is_refused_when_packages_are_added() {
+        let mut p = plan();
+        p.servicing = vec![package("X", r"C:\x.cab")];
+        let user =
+            r#"<unattend xmlns="urn:schemas-microsoft-com:unattend"><servicing/></unattend>"#;
+        let msg = merge_answer_file(user, "5_AnswerFiles/B/s.xml", &p)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("5_AnswerFiles/B/s.xml") && msg.contains("<servicing>"),
+            "{msg}"
+        );
+        // Without packages the user's element is kept as it is.
+        assert!(merge_answer_file(user, "a.xml", &plan()).is_ok());
+    }
+
+    #[test]
+    fn first_logon_commands_go_to_oobe_system() {
+        let mut p = plan();
+        p.first_logon = vec![FirstLogonCommand {
+            command_line: r#"msiexec /i "C:\WAIT\Software\a.msi" /qn /norestart"#.into(),
+            description: "Install a.msi".into(),
+        }];
+        let xml = render_unattend(&p).unwrap();
+        let oobe = xml.find("pass=\"oobeSystem\"").unwrap();
+        let rest = &xml[oobe..];
+        assert!(rest.contains("<FirstLogonCommands>"));
+        assert!(rest.contains("<Order>1</Order>"));
+        assert!(
+            rest.contains("&quot;C:\\WAIT\\Software\\a.msi&quot;")
+                || rest.contains("\"C:\\WAIT\\Software\\a.msi\"")
+        );
+        assert!(rest.contains("<RequiresUserInput>false</RequiresUserInput>"));
+        let mut r = Reader::from_str(&xml);
+        while !matches!(r.read_event().unwrap(), Event::Eof) {}
     }
 
     fn count(haystack: &str, needle: &str) -> usize {

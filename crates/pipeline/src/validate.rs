@@ -129,7 +129,14 @@ pub fn validate_output(
         in_image.insert(f.path.clone(), (f.size, f.sha1));
         true
     });
-    for extra in [crate::IMAGE_UNATTEND_PATH, crate::IMAGE_SETUPCOMPLETE_PATH] {
+    // Packages and software are optional folders: absent ones simply list nothing, and
+    // any file the manifest promises there is then reported missing below.
+    for extra in [
+        crate::IMAGE_UNATTEND_PATH,
+        crate::IMAGE_SETUPCOMPLETE_PATH,
+        "/WAIT/Packages",
+        "/WAIT/Software",
+    ] {
         let _ = wim.for_each_file(1, extra, |f| {
             in_image.insert(f.path.clone(), (f.size, f.sha1));
             true

@@ -249,3 +249,177 @@ async fn worker_that_lost_its_lease_cannot_finish_the_job() {
         .unwrap_err();
     assert!(matches!(err, StoreError::LeaseLost { .. }));
 }
+
+const LANGPACK: &str = "Microsoft-Windows-Client-Language-Pack_x64_de-de.cab";
+const UPDATE_CAB: &str = "Windows11.0-KB5999001-x64.cab";
+const PSFX_MSU: &str = "windows11.0-kb5046617-x64.msu";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn language_packs_updates_and_software_are_staged_and_scheduled() {
+    let env = Env::new(TreeSpec::small(7)).await;
+    wait_catalog::fixtures::write_demo_packages(env.repo.root()).unwrap();
+    let mut req = env.request();
+    req.customer_name = "DEMO".into();
+    req.langpacks = vec![LANGPACK.into()];
+    req.updates = vec![UPDATE_CAB.into(), PSFX_MSU.into()];
+    req.software = vec!["DemoAgent.msi".into(), "DemoViewer.msix".into()];
+    let job = env.store.create_job(&req, None).await.unwrap();
+    env.worker().run_until_idle().await.unwrap();
+    let job = env.store.get_job(job.job_id).await.unwrap().unwrap();
+    assert_eq!(job.status, JobStatus::Completed, "error: {:?}", job.error);
+    let dir = env.output(job.output_dir.as_deref().unwrap());
+
+    let listing = run(&dir, "wimlib-imagex", &["dir", "install.wim", "1"]);
+    for path in [
+        format!("/WAIT/Packages/LangPacks/{LANGPACK}"),
+        format!("/WAIT/Packages/Updates/{UPDATE_CAB}"),
+        format!("/WAIT/Packages/Updates/{PSFX_MSU}"),
+        "/WAIT/Software/DemoAgent.msi".to_string(),
+        "/WAIT/Software/DemoViewer.msix".to_string(),
+    ] {
+        assert!(listing.lines().any(|l| l == path), "{path} not in image");
+    }
+
+    let extract = |image_path: &str| {
+        run(
+            &dir,
+            "wimlib-imagex",
+            &["extract", "install.wim", "1", image_path, "--to-stdout"],
+        )
+    };
+    let unattend = extract("/Windows/Panther/unattend.xml");
+    let mut reader = quick_xml::Reader::from_str(&unattend);
+    let mut identities = Vec::new();
+    let mut locations = Vec::new();
+    let mut in_servicing = false;
+    loop {
+        match reader.read_event().unwrap() {
+            quick_xml::events::Event::Start(e) if e.local_name().as_ref() == b"servicing" => {
+                in_servicing = true;
+            }
+            quick_xml::events::Event::End(e) if e.local_name().as_ref() == b"servicing" => {
+                in_servicing = false;
+            }
+            quick_xml::events::Event::Empty(e) if in_servicing => {
+                let attrs: std::collections::HashMap<String, String> = e
+                    .attributes()
+                    .flatten()
+                    .map(|a| {
+                        (
+                            String::from_utf8_lossy(a.key.as_ref()).into_owned(),
+                            a.unescape_value().unwrap().into_owned(),
+                        )
+                    })
+                    .collect();
+                match e.local_name().as_ref() {
+                    b"assemblyIdentity" => identities.push(attrs),
+                    b"source" => locations.push(attrs["location"].clone()),
+                    _ => {}
+                }
+            }
+            quick_xml::events::Event::Eof => break,
+            _ => {}
+        }
+    }
+    assert_eq!(identities.len(), 2, "{unattend}");
+    for id in &identities {
+        for key in [
+            "name",
+            "version",
+            "processorArchitecture",
+            "language",
+            "publicKeyToken",
+        ] {
+            assert!(!id[key].is_empty(), "{key} missing in {id:?}");
+        }
+    }
+    assert_eq!(
+        identities[0]["name"],
+        "Microsoft-Windows-Client-LanguagePack-Package"
+    );
+    assert_eq!(identities[1]["name"], "Package_for_KB5999001");
+    assert_eq!(
+        locations,
+        vec![
+            format!(r"C:\WAIT\Packages\LangPacks\{LANGPACK}"),
+            format!(r"C:\WAIT\Packages\Updates\{UPDATE_CAB}"),
+        ]
+    );
+
+    let script = extract("/Windows/Setup/Scripts/SetupComplete.cmd");
+    assert!(script.contains(&format!(
+        r#"dism /online /add-package /packagepath:"C:\WAIT\Packages\Updates\{PSFX_MSU}" /quiet /norestart"#
+    )));
+    assert!(script.contains(r#"msiexec /i "C:\WAIT\Software\DemoAgent.msi" /qn /norestart"#));
+    assert!(script.contains(
+        r"Add-AppxProvisionedPackage -Online -PackagePath 'C:\WAIT\Software\DemoViewer.msix'"
+    ));
+    assert!(
+        !script.contains(UPDATE_CAB),
+        "cab updates go through the answer file"
+    );
+
+    let manifest: Manifest =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    let kinds: Vec<&str> = manifest
+        .components
+        .iter()
+        .filter(|c| ["langpack", "update", "software"].contains(&c.kind.as_str()))
+        .map(|c| c.kind.as_str())
+        .collect();
+    assert_eq!(
+        kinds,
+        vec!["langpack", "update", "update", "software", "software"]
+    );
+    assert!(
+        manifest
+            .components
+            .iter()
+            .any(|c| c.name.ends_with(PSFX_MSU) && c.how.contains("dism /online"))
+    );
+    assert!(
+        manifest
+            .staged_files
+            .iter()
+            .any(|s| s.image_path == "/WAIT/Software/DemoAgent.msi")
+    );
+    for kind in ["langpack", "update", "software"] {
+        assert!(job.resources.iter().any(|r| r.kind == kind), "{kind}");
+    }
+    let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let report = validate_output(&dir, flag).unwrap();
+    assert!(report.passed(), "{:?}", report.failures());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn update_for_another_architecture_fails_the_build_naming_the_field() {
+    let env = Env::new(TreeSpec::small(7)).await;
+    wait_catalog::fixtures::write_demo_packages(env.repo.root()).unwrap();
+    let mum = wait_catalog::fixtures::update_mum(
+        "Package_for_KB5999002",
+        "26100.2033.1.3",
+        "arm64",
+        "neutral",
+        "KB5999002",
+        "Update",
+    );
+    let cab = wait_catalog::fixtures::cabinet(&[("update.mum", mum.as_bytes())]).unwrap();
+    let dest = env
+        .repo
+        .root()
+        .join("4_Updates/DEMO/WIN11_24H2/Windows11.0-KB5999002-arm64.cab");
+    std::fs::write(&dest, cab).unwrap();
+    let mut req = env.request();
+    req.customer_name = "DEMO".into();
+    req.updates = vec!["Windows11.0-KB5999002-arm64.cab".into()];
+    let job = env.store.create_job(&req, None).await.unwrap();
+    env.worker().run_until_idle().await.unwrap();
+    let job = env.store.get_job(job.job_id).await.unwrap().unwrap();
+    assert_eq!(job.status, JobStatus::FailedBuild);
+    let err = job.error.unwrap();
+    assert!(
+        err.contains("updates") && err.contains("KB5999002"),
+        "{err}"
+    );
+    assert!(err.to_lowercase().contains("arm64"), "{err}");
+}

@@ -5,6 +5,7 @@
 //! that every name resolves inside the repository (422 naming the field).
 
 use serde_json::{Map, Value};
+use wait_catalog::components::ComponentKind;
 use wait_catalog::{CatalogError, Repository};
 use wait_store::{COMPRESSIONS, JobRequest, KEY_VARIANTS, LogLevel};
 
@@ -227,18 +228,6 @@ fn one_of(
     }
 }
 
-fn not_supported(field: &'static str, what: &str, list: &[String]) -> Result<(), ApiError> {
-    if list.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::invalid(
-            field,
-            "not_supported",
-            format!("not supported yet: {what}"),
-        ))
-    }
-}
-
 /// Check the shape and formats of a job body. Nothing here touches the repository.
 pub fn parse(body: &Value) -> Result<JobRequest, ApiError> {
     let Some(obj) = body.as_object() else {
@@ -265,9 +254,6 @@ pub fn parse(body: &Value) -> Result<JobRequest, ApiError> {
     let langpacks = string_list(obj, "langpacks")?;
     let updates = string_list(obj, "updates")?;
     let software = string_list(obj, "software")?;
-    not_supported("langpacks", "language packs", &langpacks)?;
-    not_supported("updates", "updates", &updates)?;
-    not_supported("software", "software", &software)?;
 
     let answer_file = opt_string(obj, "answer_file")?
         .map(|s| answer_file_path(&s))
@@ -458,6 +444,19 @@ pub fn resolve(repo: &Repository, mut req: JobRequest) -> Result<JobRequest, Api
             ));
         }
     }
+
+    // Language packs, updates and software must be in a folder whose token fits the
+    // image, and packages must fit its architecture and servicing baseline.
+    for (kind, names) in [
+        (ComponentKind::LangPack, &req.langpacks),
+        (ComponentKind::Update, &req.updates),
+        (ComponentKind::Software, &req.software),
+    ] {
+        for name in names {
+            repo.locate_component(kind, &req.customer_name, name, &identity)
+                .map_err(|e| catalog_error(kind.field(), e))?;
+        }
+    }
     Ok(req)
 }
 
@@ -575,21 +574,6 @@ mod tests {
                 json!({"motherboard_model": "B", "base_image": "a.wim", "create_iso": "yes"}),
                 400,
                 "create_iso",
-            ),
-            (
-                json!({"motherboard_model": "B", "base_image": "a.wim", "langpacks": ["x.cab"]}),
-                422,
-                "langpacks",
-            ),
-            (
-                json!({"motherboard_model": "B", "base_image": "a.wim", "updates": ["x.msu"]}),
-                422,
-                "updates",
-            ),
-            (
-                json!({"motherboard_model": "B", "base_image": "a.wim", "software": ["x.msi"]}),
-                422,
-                "software",
             ),
             (
                 json!({"motherboard_model": "B", "base_image": "a.wim", "langpacks": "x.cab"}),

@@ -183,3 +183,83 @@ async fn catalog_misses_are_422_naming_the_field() {
     }
     assert!(app.store.queue().await.expect("queue").is_empty());
 }
+
+#[tokio::test]
+async fn packages_and_software_are_checked_against_the_image_at_submit() {
+    let app = start_demo().await;
+    wait_catalog::fixtures::write_demo_packages(&app.root).expect("demo packages");
+    let mum = wait_catalog::fixtures::update_mum(
+        "Package_for_KB5999002",
+        "26100.2033.1.3",
+        "arm64",
+        "neutral",
+        "KB5999002",
+        "Update",
+    );
+    let cab = wait_catalog::fixtures::cabinet(&[("update.mum", mum.as_bytes())]).expect("cab");
+    std::fs::write(
+        app.root
+            .join("4_Updates/DEMO/WIN11_24H2/Windows11.0-KB5999002-arm64.cab"),
+        cab,
+    )
+    .expect("write cab");
+    let builder = app.login(Role::Builder).await;
+    let (status, resp) = send(
+        &builder,
+        Method::POST,
+        &app.url("/api/job"),
+        Some(body(
+            &app,
+            json!({
+                "customer_name": "DEMO",
+                "langpacks": ["Microsoft-Windows-Client-Language-Pack_x64_de-de.cab"],
+                "updates": ["Windows11.0-KB5999001-x64.cab", "windows11.0-kb5046617-x64.msu"],
+                "software": ["DemoAgent.msi", "DemoViewer.msix"],
+            }),
+        )),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{resp}");
+
+    let cases = [
+        (
+            json!({"customer_name": "DEMO", "updates": ["Windows11.0-KB5999002-arm64.cab"]}),
+            "updates",
+            "incompatible",
+        ),
+        (
+            json!({"customer_name": "DEMO", "software": ["Missing.msi"]}),
+            "software",
+            "not_found",
+        ),
+        (
+            json!({"customer_name": "OTHER", "updates": ["Windows11.0-KB5999001-x64.cab"]}),
+            "updates",
+            "not_found",
+        ),
+        (
+            json!({"langpacks": ["../x.cab"]}),
+            "langpacks",
+            "invalid_value",
+        ),
+    ];
+    for (extra, field, code) in cases {
+        let (status, resp) = send(
+            &builder,
+            Method::POST,
+            &app.url("/api/job"),
+            Some(body(&app, extra.clone())),
+        )
+        .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{extra} -> {resp}"
+        );
+        assert_eq!(
+            error_parts(&resp),
+            (code.to_string(), Some(field.to_string())),
+            "{extra} -> {resp}"
+        );
+    }
+}
