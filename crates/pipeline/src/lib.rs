@@ -6,14 +6,17 @@
 //! log table, so the API can stream it even when the worker is another process.
 
 mod build;
+mod build_manifest;
 mod checksum;
 mod error;
 mod job_run;
 mod lease;
 mod manifest;
 mod naming;
+mod plan;
 mod publish;
 mod report;
+mod resolve;
 mod setupcomplete;
 mod unattend;
 mod validate;

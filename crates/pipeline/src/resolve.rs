@@ -1,0 +1,254 @@
+//! The resolve stage: turn a job request into concrete files, each hashed and recorded,
+//! before any heavy work starts.
+
+use std::path::{Path, PathBuf};
+
+use wait_catalog::components::{ComponentKind, FoundComponent};
+use wait_catalog::{DriverSet, ImageIdentity, Repository};
+use wait_store::{Job, Resource};
+
+use crate::IMAGE_DRIVER_ROOT;
+use crate::PipelineError;
+use crate::checksum::staged_digest;
+use crate::manifest::StagedFile;
+use crate::plan::file_name_of;
+use crate::report::Reporter;
+
+/// Everything the resolve stage found, before any heavy work.
+pub(crate) struct Resolved {
+    pub(crate) base_path: PathBuf,
+    pub(crate) identity: ImageIdentity,
+    pub(crate) driver_set: DriverSet,
+    pub(crate) driver_files: Vec<(PathBuf, StagedFile)>,
+    pub(crate) answer: Option<(String, String)>,
+    /// Language packs, then updates, then software, each in request order.
+    pub(crate) components: Vec<FoundComponent>,
+    pub(crate) resources: Vec<Resource>,
+}
+
+pub(crate) fn resolve(
+    job: &Job,
+    repo: &Repository,
+    r: &Reporter,
+    warnings: &mut Vec<String>,
+) -> Result<Resolved, PipelineError> {
+    let req = &job.request;
+    let base = repo.base_image(&req.base_image)?;
+    let identity = wait_catalog::select_index(&base, &req.image_index)?;
+    let base_path = repo.resolve("base_image", "1_BaseImages", &req.base_image)?;
+    r.info(
+        "resolve",
+        format!(
+            "Base image {} index {}: {} {} build {} {}",
+            req.base_image,
+            identity.index,
+            identity.name,
+            identity.edition.as_deref().unwrap_or("?"),
+            identity.version.as_deref().unwrap_or("?"),
+            identity.arch.map(|a| a.as_str()).unwrap_or("?"),
+        ),
+    );
+    let driver_set = choose_driver_set(repo, req, &identity, r)?;
+
+    let mut resources = Vec::new();
+    r.info("resolve", format!("Hashing {}", req.base_image));
+    let hashed = wait_catalog::hash_file(&base_path)?;
+    resources.push(Resource {
+        kind: "base_image".into(),
+        path: format!("1_BaseImages/{}", req.base_image),
+        sha256: hashed.sha256,
+        size: hashed.size,
+    });
+    r.check_cancel()?;
+
+    let set_dir = repo.root().join(&driver_set.path);
+    let mut driver_files = Vec::new();
+    for host in walk_files(&set_dir, warnings, r)? {
+        let rel = host.strip_prefix(&set_dir).map_err(|_| {
+            PipelineError::Permanent(format!(
+                "{} is outside {}",
+                host.display(),
+                set_dir.display()
+            ))
+        })?;
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        let (size, sha1, sha256) = staged_digest(&host)?;
+        resources.push(Resource {
+            kind: "driver".into(),
+            path: format!("{}/{}", driver_set.path, rel),
+            sha256: sha256.clone(),
+            size,
+        });
+        r.verbose("resolve", || {
+            format!("driver file {}/{rel} ({size} bytes)", driver_set.path)
+        });
+        driver_files.push((
+            host,
+            StagedFile {
+                image_path: format!("{IMAGE_DRIVER_ROOT}/{rel}"),
+                size,
+                sha1,
+                sha256,
+            },
+        ));
+    }
+    if driver_files.is_empty() {
+        return Err(PipelineError::Permanent(format!(
+            "driver_set: {} holds no files",
+            driver_set.path
+        )));
+    }
+
+    let answer = match &req.answer_file {
+        Some(name) => {
+            let rel = name.strip_prefix("5_AnswerFiles/").unwrap_or(name);
+            let path = repo.resolve("answer_file", "5_AnswerFiles", rel)?;
+            let text = read_text(&path)?;
+            let hashed = wait_catalog::hash_file(&path)?;
+            let shown = format!("5_AnswerFiles/{rel}");
+            resources.push(Resource {
+                kind: "answer_file".into(),
+                path: shown.clone(),
+                sha256: hashed.sha256,
+                size: hashed.size,
+            });
+            Some((shown, text))
+        }
+        None => None,
+    };
+    let mut components = Vec::new();
+    for (kind, names) in [
+        (ComponentKind::LangPack, &req.langpacks),
+        (ComponentKind::Update, &req.updates),
+        (ComponentKind::Software, &req.software),
+    ] {
+        for name in names {
+            let found = repo
+                .locate_component(kind, &req.customer_name, name, &identity)
+                .map_err(|e| PipelineError::Permanent(e.to_string()))?;
+            r.info(
+                "resolve",
+                format!("{}: {} ({})", kind.field(), found.rel, found.reason),
+            );
+            let hashed = wait_catalog::hash_file(&found.path)?;
+            resources.push(Resource {
+                kind: kind.resource_kind().into(),
+                path: found.rel.clone(),
+                sha256: hashed.sha256,
+                size: hashed.size,
+            });
+            let twice = components.iter().any(|c: &FoundComponent| {
+                c.kind == kind && file_name_of(c) == file_name_of(&found)
+            });
+            if twice {
+                return Err(PipelineError::Permanent(format!(
+                    "{}: {name} is named twice",
+                    kind.field()
+                )));
+            }
+            components.push(found);
+        }
+    }
+    r.info("resolve", format!("Recorded {} inputs", resources.len()));
+    Ok(Resolved {
+        base_path,
+        identity,
+        driver_set,
+        driver_files,
+        answer,
+        components,
+        resources,
+    })
+}
+
+pub(crate) fn choose_driver_set(
+    repo: &Repository,
+    req: &wait_store::JobRequest,
+    identity: &ImageIdentity,
+    r: &Reporter,
+) -> Result<DriverSet, PipelineError> {
+    let board = &req.motherboard_model;
+    if let Some(name) = &req.driver_set {
+        let set = repo
+            .driver_sets(board)?
+            .into_iter()
+            .find(|s| &s.name == name)
+            .ok_or_else(|| {
+                PipelineError::Permanent(format!(
+                    "driver_set: {board}/{name} not found in 2_Drivers"
+                ))
+            })?;
+        r.info(
+            "resolve",
+            format!("Driver set {} (chosen by the request)", set.path),
+        );
+        return Ok(set);
+    }
+    match repo.recommend_driver_set(board, identity)? {
+        Some(rec) => {
+            r.info(
+                "resolve",
+                format!(
+                    "Driver set {} (recommended: {})",
+                    rec.driver_set.path, rec.reason
+                ),
+            );
+            Ok(rec.driver_set)
+        }
+        None => Err(PipelineError::Permanent(format!(
+            "driver_set: no driver set of board {board} fits {} build {}",
+            identity.arch.map(|a| a.as_str()).unwrap_or("unknown arch"),
+            identity
+                .build
+                .map(|b| b.to_string())
+                .unwrap_or_else(|| "unknown".into())
+        ))),
+    }
+}
+
+/// Regular files under `dir`, sorted, without following symlinks (a link in a driver
+/// folder could point anywhere on the host, so it is skipped with a warning).
+pub(crate) fn walk_files(
+    dir: &Path,
+    warnings: &mut Vec<String>,
+    r: &Reporter,
+) -> Result<Vec<PathBuf>, PipelineError> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let entries = std::fs::read_dir(&d).map_err(|e| PipelineError::io(&d, e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| PipelineError::io(&d, e))?;
+            let ft = entry
+                .file_type()
+                .map_err(|e| PipelineError::io(entry.path(), e))?;
+            if ft.is_dir() {
+                stack.push(entry.path());
+            } else if ft.is_file() {
+                out.push(entry.path());
+            } else {
+                let w = format!("skipped {} (not a regular file)", entry.path().display());
+                r.info("resolve", format!("Warning: {w}"));
+                warnings.push(w);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Answer files are UTF-8, or UTF-16LE with a byte-order mark as some editors save them.
+pub(crate) fn read_text(path: &Path) -> Result<String, PipelineError> {
+    let bytes = std::fs::read(path).map_err(|e| PipelineError::io(path, e))?;
+    if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
+        let units: Vec<u16> = rest
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        return String::from_utf16(&units)
+            .map_err(|_| PipelineError::Permanent(format!("{}: invalid UTF-16", path.display())));
+    }
+    let bytes = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(&bytes);
+    String::from_utf8(bytes.to_vec())
+        .map_err(|_| PipelineError::Permanent(format!("{}: not UTF-8 or UTF-16LE", path.display())))
+}
