@@ -117,7 +117,7 @@ pub(crate) fn run(
     let mut component_files: Vec<PathBuf> = Vec::new();
     for c in &resolved.components {
         let (target, _) = staged_location(c.kind, file_name_of(c));
-        r.info("drivers", format!("Staging {} at {target}", c.rel));
+        r.info("packages", format!("Staging {} at {target}", c.rel));
         commands.push(UpdateCommand::Add {
             source: c.path.clone(),
             target: target.clone(),

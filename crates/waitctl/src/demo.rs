@@ -10,7 +10,7 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::Rng;
 use tokio::sync::watch;
-use wait_catalog::fixtures::{TreeSpec, demo_repository};
+use wait_catalog::fixtures::{TreeSpec, demo_repository, write_demo_packages};
 use wait_store::{Job, JobRequest, JobStatus, LogLevel, Role, Store};
 
 use crate::cli::{Common, WorkerArgs};
@@ -40,15 +40,22 @@ pub async fn run(
         env.repo.root().display()
     );
     let root = env.repo.root().to_path_buf();
-    let demo = tokio::task::spawn_blocking(move || demo_repository(&root, &TreeSpec::demo(seed)))
-        .await
-        .context("demo preparation stopped unexpectedly")??;
+    let (demo, packages) = tokio::task::spawn_blocking(move || {
+        let demo = demo_repository(&root, &TreeSpec::demo(seed))?;
+        let packages = write_demo_packages(&root)?;
+        Ok::<_, wait_catalog::CatalogError>((demo, packages))
+    })
+    .await
+    .context("demo preparation stopped unexpectedly")??;
     println!("  base image:  1_BaseImages/{}", demo.base_image);
     println!(
         "  board:       {} (drivers in 2_Drivers/{})",
         demo.board, demo.board
     );
     println!("  answer file: {}", demo.answer_file);
+    println!("  language packs: {}", packages.langpacks.join(", "));
+    println!("  updates:        {}", packages.updates.join(", "));
+    println!("  software:       {}", packages.software.join(", "));
 
     let password = ensure_admin(&env.store, &env.data_dir).await?;
     match &password {
@@ -62,9 +69,9 @@ pub async fn run(
         customer_name: DEMO_CUSTOMER.to_string(),
         image_index: "1".to_string(),
         driver_set: None,
-        langpacks: Vec::new(),
-        updates: Vec::new(),
-        software: Vec::new(),
+        langpacks: packages.langpacks.clone(),
+        updates: packages.updates.clone(),
+        software: packages.software.clone(),
         answer_file: Some(demo.answer_file.clone()),
         product_key: None,
         key_variants: "nokey".to_string(),
