@@ -18,7 +18,7 @@ use crate::plan::{
     file_name_of, plan_components, setupcomplete_may_be_skipped, staged_location, switches_sidecar,
 };
 use crate::report::Reporter;
-use crate::resolve::resolve;
+use crate::resolve::{Hasher, resolve};
 use crate::setupcomplete::{self, SetupCompletePlan};
 use crate::unattend::{
     DriverPath, FirstLogonCommand, UnattendPlan, merge_answer_file, render_unattend,
@@ -52,11 +52,15 @@ pub(crate) fn run(
     job: &Job,
     repo: &Repository,
     work_dir: &Path,
+    hash_cache: Option<&Path>,
     r: &Reporter,
 ) -> Result<BuildOutcome, PipelineError> {
     let mut warnings = Vec::new();
     r.progress("resolve", 1);
-    let resolved = resolve(job, repo, r, &mut warnings)?;
+    let mut hasher = Hasher::new(hash_cache);
+    let resolved = resolve(job, repo, r, &mut warnings, &mut hasher);
+    hasher.save(r);
+    let resolved = resolved?;
     r.check_cancel()?;
 
     let req = &job.request;

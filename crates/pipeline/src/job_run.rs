@@ -84,13 +84,16 @@ impl Worker {
                 self.config.work_dir.clone(),
                 r.clone(),
             );
-            tokio::task::spawn_blocking(move || build::run(&job, &repo, &work, &rep))
-                .await
-                .unwrap_or_else(|e| {
-                    Err(PipelineError::Permanent(format!(
-                        "internal error in the build stage: {e}"
-                    )))
-                })
+            let cache = self.config.hash_cache.clone();
+            tokio::task::spawn_blocking(move || {
+                build::run(&job, &repo, &work, cache.as_deref(), &rep)
+            })
+            .await
+            .unwrap_or_else(|e| {
+                Err(PipelineError::Permanent(format!(
+                    "internal error in the build stage: {e}"
+                )))
+            })
         };
         let outcome: BuildOutcome = match built {
             Ok(o) => o,

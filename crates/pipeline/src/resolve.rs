@@ -26,11 +26,40 @@ pub(crate) struct Resolved {
     pub(crate) resources: Vec<Resource>,
 }
 
+/// Hashes inputs through the content-hash cache when the worker has one, so a
+/// multi-GB base image is read once, not once per build.
+pub(crate) struct Hasher(Option<wait_catalog::HashCache>);
+
+impl Hasher {
+    pub(crate) fn new(cache_file: Option<&Path>) -> Self {
+        Self(cache_file.map(|f| {
+            wait_catalog::HashCache::open(f).unwrap_or_else(|_| wait_catalog::HashCache::empty(f))
+        }))
+    }
+
+    fn hash(&mut self, path: &Path) -> Result<wait_catalog::HashedFile, PipelineError> {
+        Ok(match &mut self.0 {
+            Some(cache) => cache.hash(path)?,
+            None => wait_catalog::hash_file(path)?,
+        })
+    }
+
+    /// Keep what was learned. A cache that cannot be saved only costs time later.
+    pub(crate) fn save(&mut self, r: &Reporter) {
+        if let Some(cache) = &mut self.0 {
+            if let Err(e) = cache.save() {
+                r.verbose("resolve", || format!("hash cache not saved: {e}"));
+            }
+        }
+    }
+}
+
 pub(crate) fn resolve(
     job: &Job,
     repo: &Repository,
     r: &Reporter,
     warnings: &mut Vec<String>,
+    hasher: &mut Hasher,
 ) -> Result<Resolved, PipelineError> {
     let req = &job.request;
     let base = repo.base_image(&req.base_image)?;
@@ -52,7 +81,7 @@ pub(crate) fn resolve(
 
     let mut resources = Vec::new();
     r.info("resolve", format!("Hashing {}", req.base_image));
-    let hashed = wait_catalog::hash_file(&base_path)?;
+    let hashed = hasher.hash(&base_path)?;
     resources.push(Resource {
         kind: "base_image".into(),
         path: format!("1_BaseImages/{}", req.base_image),
@@ -104,7 +133,7 @@ pub(crate) fn resolve(
             let rel = name.strip_prefix("5_AnswerFiles/").unwrap_or(name);
             let path = repo.resolve("answer_file", "5_AnswerFiles", rel)?;
             let text = read_text(&path)?;
-            let hashed = wait_catalog::hash_file(&path)?;
+            let hashed = hasher.hash(&path)?;
             let shown = format!("5_AnswerFiles/{rel}");
             resources.push(Resource {
                 kind: "answer_file".into(),
@@ -130,7 +159,7 @@ pub(crate) fn resolve(
                 "resolve",
                 format!("{}: {} ({})", kind.field(), found.rel, found.reason),
             );
-            let hashed = wait_catalog::hash_file(&found.path)?;
+            let hashed = hasher.hash(&found.path)?;
             resources.push(Resource {
                 kind: kind.resource_kind().into(),
                 path: found.rel.clone(),

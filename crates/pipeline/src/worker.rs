@@ -30,6 +30,9 @@ pub struct WorkerConfig {
     /// On shutdown, how long a running job may take to finish before it is handed
     /// back to the queue.
     pub drain_deadline: Duration,
+    /// The content-hash cache file (shared with `waitctl repo scan`); None hashes every
+    /// input on every build.
+    pub hash_cache: Option<PathBuf>,
 }
 
 impl WorkerConfig {
@@ -42,6 +45,7 @@ impl WorkerConfig {
             work_dir,
             stages: Stages::All,
             drain_deadline: Duration::from_secs(30),
+            hash_cache: None,
         }
     }
 }

@@ -157,3 +157,26 @@ async fn shutdown_past_the_drain_deadline_hands_the_job_back() {
         Some(JobStatus::Completed)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inputs_are_hashed_through_the_content_hash_cache() {
+    let env = Env::new(TreeSpec::small(25)).await;
+    let cache_file = env.dir.path().join("cache/hashes.json");
+    let mut config = WorkerConfig::new("cached", env.dir.path().join("work"));
+    config.hash_cache = Some(cache_file.clone());
+    let w = Worker::new(env.store.clone(), env.repo.clone(), config);
+    let job = env.store.create_job(&env.request(), None).await.unwrap();
+    assert_eq!(w.run_one().await.unwrap(), Some(JobStatus::Completed));
+    let job = env.store.get_job(job.job_id).await.unwrap().unwrap();
+    let base = job
+        .resources
+        .iter()
+        .find(|r| r.kind == "base_image")
+        .unwrap();
+
+    // The cache now knows the base image, with the digest the job recorded.
+    let mut cache = wait_catalog::HashCache::open(&cache_file).unwrap();
+    let path = env.repo.root().join(&base.path);
+    assert_eq!(cache.hash(&path).unwrap().sha256, base.sha256);
+    assert!(cache.stats().entries >= 1);
+}

@@ -85,6 +85,7 @@ pub fn spawn_workers_for(
             config.lease = Duration::from_secs(args.lease_seconds);
             config.drain_deadline = Duration::from_secs(args.drain_seconds);
             config.stages = stages;
+            config.hash_cache = Some(crate::repo::cache_file(&env.data_dir));
             let worker = Worker::new(env.store.clone(), env.repo.clone(), config);
             let stop = stop.clone();
             tokio::spawn(async move { worker.run(until(stop)).await })
