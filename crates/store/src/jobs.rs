@@ -109,6 +109,7 @@ impl Store {
         let langpacks = to_json("langpacks", &request.langpacks)?;
         let updates = to_json("updates", &request.updates)?;
         let software = to_json("software", &request.software)?;
+        let options = to_json("options", &request.options)?;
         // `seq` is computed by the INSERT itself (see `NEXT_JOB_SEQ`); should two inserts
         // still collide on it, the UNIQUE constraint refuses one and it simply retries.
         let mut tries = 0;
@@ -133,7 +134,8 @@ impl Store {
                     .bind(&request.compression)
                     .bind(request.log_level.as_str())
                     .bind(created_by)
-                    .bind(now);
+                    .bind(now)
+                    .bind(&options);
                 if b::STATEMENTS_WRITE_EVENTS {
                     // one statement writes job, event and notification
                     match insert.fetch_one(pool).await {

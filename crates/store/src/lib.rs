@@ -18,9 +18,11 @@ mod mask;
 mod queue;
 mod rows;
 mod schema;
+mod search;
 mod tokens;
 mod users;
 mod wake;
+mod webhooks;
 mod workers;
 
 use std::path::Path;
@@ -33,8 +35,14 @@ pub use jobs::{COMPRESSIONS, DEFAULT_LIST_LIMIT, KEY_VARIANTS, MAX_LIST_LIMIT, r
 pub use logs::MAX_LOG_PAGE;
 pub use mask::mask_product_key;
 pub use queue::Stages;
-pub use tokens::ApiToken;
-pub use users::{MAX_USERNAME_LEN, hash_password};
+pub use search::JobSearch;
+pub use tokens::{ApiToken, MAX_TOKEN_NAME_LEN, TOKEN_PREFIX};
+pub use users::{MAX_USERNAME_LEN, UserAccount, UserChanges, hash_password};
+pub use webhooks::{
+    AttemptResult, ClaimedDelivery, DeliveryEvent, DeliveryRetry, DeliveryState, MAX_DELIVERY_PAGE,
+    MAX_WEBHOOK_SECRET_LEN, MAX_WEBHOOK_URL_LEN, NewWebhook, Webhook, WebhookChanges,
+    WebhookDelivery, WebhookFormat, WebhookSecret,
+};
 pub use workers::WorkerInfo;
 
 use serde::{Deserialize, Serialize};
@@ -249,6 +257,19 @@ pub struct JobRequest {
     /// "lzx", "xpress", "lzms" or "none".
     pub compression: String,
     pub log_level: LogLevel,
+    /// Options added after the first release; flattened into the job's JSON.
+    #[serde(flatten, default)]
+    pub options: JobOptions,
+}
+
+/// Request options kept together in one JSON column.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct JobOptions {
+    /// File stem of the output image (`<image_name>.wim`); None = `install`.
+    pub image_name: Option<String>,
+    /// Rewrite WinRE with the job's compression instead of only reporting it.
+    pub recompress_winre: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

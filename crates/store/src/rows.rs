@@ -27,6 +27,7 @@ pub(crate) struct JobRow {
     create_iso: bool,
     compression: String,
     log_level: String,
+    options: String,
     created_by: Option<String>,
     created_at: i64,
     started_at: Option<i64>,
@@ -106,6 +107,10 @@ impl TryFrom<JobRow> for Job {
                 create_iso: r.create_iso,
                 compression: r.compression,
                 log_level,
+                options: serde_json::from_str(&r.options).map_err(|e| StoreError::Invalid {
+                    field: "options",
+                    message: format!("stored job options are not valid: {e}"),
+                })?,
             },
             created_by: r.created_by,
             created_at: from_ms("created_at", r.created_at)?,

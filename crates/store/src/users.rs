@@ -1,4 +1,7 @@
 //! Users (argon2id password hashes) and login sessions (only a sha256 of the token is kept).
+//!
+//! A disabled user keeps its row (jobs name it) but cannot log in, and its sessions and
+//! API tokens are refused until it is enabled again.
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -6,6 +9,7 @@ use std::time::Duration;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rand::RngCore;
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::backend::{ErrorClass, classify_error, on_pool};
@@ -128,12 +132,13 @@ impl Store {
         User::try_from(row)
     }
 
-    /// Some(user) when the password matches; None for unknown user or wrong password
-    /// (same cost either way).
+    /// Some(user) when the password matches; None for unknown user, wrong password or a
+    /// disabled user (same cost either way).
     pub async fn verify_login(&self, username: &str, password: &str) -> Result<Option<User>> {
-        let found: Option<(i64, String, String, i64, String)> = on_pool!(self.pool(), |pool| {
+        type Found = (i64, String, String, i64, String, Option<i64>);
+        let found: Option<Found> = on_pool!(self.pool(), |pool| {
             sqlx::query_as(
-                "SELECT id, username, role, created_at, password_hash
+                "SELECT id, username, role, created_at, password_hash, disabled_at
                    FROM users WHERE username = $1",
             )
             .bind(username)
@@ -150,9 +155,10 @@ impl Store {
                 .await?;
                 Ok(None)
             }
-            Some((id, username, role, created_at, phc)) => {
+            Some((id, username, role, created_at, phc, disabled_at)) => {
+                // a disabled user pays the same hashing cost, so timing does not tell
                 let ok = blocking(move || verify_password_blocking(&password, &phc)).await?;
-                if !ok {
+                if !ok || disabled_at.is_some() {
                     return Ok(None);
                 }
                 let user = User::try_from(UserRow {
@@ -218,12 +224,14 @@ impl Store {
         Ok(token)
     }
 
+    /// The user of a live session; None when the token is unknown, expired, or its user
+    /// is disabled.
     pub async fn session_user(&self, token: &str) -> Result<Option<User>> {
         let row: Option<UserRow> = on_pool!(self.pool(), |pool| {
             sqlx::query_as(
                 "SELECT u.id, u.username, u.role, u.created_at
                    FROM sessions s JOIN users u ON u.id = s.user_id
-                  WHERE s.token_hash = $1 AND s.expires_at > $2",
+                  WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled_at IS NULL",
             )
             .bind(token_hash(token))
             .bind(now_ms())
@@ -253,5 +261,157 @@ impl Store {
                 .rows_affected()
         });
         Ok(removed)
+    }
+}
+
+/// A user as administrators see it: the public user and whether the account is disabled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UserAccount {
+    #[serde(flatten)]
+    pub user: User,
+    pub disabled: bool,
+}
+
+/// What an administrator changes about a user; `None` leaves a value as it is.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct UserChanges {
+    pub role: Option<Role>,
+    /// The new password in clear; stored as an argon2id hash.
+    pub password: Option<String>,
+    pub disabled: Option<bool>,
+}
+
+impl std::fmt::Debug for UserChanges {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserChanges")
+            .field("role", &self.role)
+            .field("password", &self.password.as_ref().map(|_| "[redacted]"))
+            .field("disabled", &self.disabled)
+            .finish()
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct AccountRow {
+    id: i64,
+    username: String,
+    role: String,
+    created_at: i64,
+    disabled_at: Option<i64>,
+}
+
+impl TryFrom<AccountRow> for UserAccount {
+    type Error = StoreError;
+
+    fn try_from(r: AccountRow) -> Result<UserAccount> {
+        let user = User::try_from(UserRow {
+            id: r.id,
+            username: r.username,
+            role: r.role,
+            created_at: r.created_at,
+        })?;
+        Ok(UserAccount {
+            user,
+            disabled: r.disabled_at.is_some(),
+        })
+    }
+}
+
+const ACCOUNT_COLUMNS: &str = "id, username, role, created_at, disabled_at";
+
+impl Store {
+    /// Every user with its disabled flag, by name.
+    pub async fn list_accounts(&self) -> Result<Vec<UserAccount>> {
+        let rows: Vec<AccountRow> = on_pool!(self.pool(), |pool| {
+            sqlx::query_as(&format!(
+                "SELECT {ACCOUNT_COLUMNS} FROM users ORDER BY username"
+            ))
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter().map(UserAccount::try_from).collect()
+    }
+
+    /// One user by id, disabled or not.
+    pub async fn get_account(&self, id: i64) -> Result<Option<UserAccount>> {
+        let row: Option<AccountRow> = on_pool!(self.pool(), |pool| {
+            sqlx::query_as(&format!(
+                "SELECT {ACCOUNT_COLUMNS} FROM users WHERE id = $1"
+            ))
+            .bind(id)
+            .fetch_optional(pool)
+            .await?
+        });
+        row.map(UserAccount::try_from).transpose()
+    }
+
+    /// Change a user's role, password or disabled flag. A new password or disabling ends
+    /// the user's sessions in the same transaction, so a stolen cookie stops working at
+    /// once. Unknown id → NotFound; empty password → Invalid.
+    pub async fn update_user(&self, id: i64, changes: &UserChanges) -> Result<UserAccount> {
+        let hash = match changes.password.as_deref() {
+            Some("") => {
+                return Err(StoreError::Invalid {
+                    field: "password",
+                    message: "must not be empty".to_string(),
+                });
+            }
+            Some(password) => Some(hash_password(password).await?),
+            None => None,
+        };
+        // 1 = disable (keeping the first time it was disabled), 0 = enable, NULL = keep
+        let disable: Option<i64> = changes.disabled.map(i64::from);
+        let end_sessions = hash.is_some() || changes.disabled == Some(true);
+        let role = changes.role.map(Role::as_str);
+        let row: Option<AccountRow> = on_pool!(self.pool(), |pool| {
+            let mut tx = b::begin_write(pool).await?;
+            let row: Option<AccountRow> = sqlx::query_as(&format!(
+                "UPDATE users SET
+                        role = COALESCE($1, role),
+                        password_hash = COALESCE($2, password_hash),
+                        disabled_at = CASE $3 WHEN 1 THEN COALESCE(disabled_at, $4)
+                                              WHEN 0 THEN NULL
+                                              ELSE disabled_at END
+                  WHERE id = $5
+              RETURNING {ACCOUNT_COLUMNS}"
+            ))
+            .bind(role)
+            .bind(hash.as_deref())
+            .bind(disable)
+            .bind(now_ms())
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if row.is_some() && end_sessions {
+                sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            row
+        });
+        let row = row.ok_or_else(|| StoreError::NotFound {
+            what: format!("user {id}"),
+        })?;
+        UserAccount::try_from(row)
+    }
+
+    /// Remove a user with its sessions and API tokens. Jobs keep the name they were
+    /// created by. Unknown id → NotFound.
+    pub async fn delete_user(&self, id: i64) -> Result<()> {
+        let removed = on_pool!(self.pool(), |pool| {
+            sqlx::query("DELETE FROM users WHERE id = $1")
+                .bind(id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        if removed == 0 {
+            return Err(StoreError::NotFound {
+                what: format!("user {id}"),
+            });
+        }
+        Ok(())
     }
 }

@@ -138,16 +138,16 @@ pub(crate) fn insert_event_sql(json_object: &str, cast: &str) -> String {
 }
 
 /// The INSERT of a new job; `{seq}` is the backend's next FIFO number.
-/// Binds: $1 job id, $2..$16 the request and creator, $17 now (ms).
+/// Binds: $1 job id, $2..$16 the request and creator, $17 now (ms), $18 options (JSON).
 pub(crate) fn insert_job_sql(next_seq: &str) -> String {
     format!(
         "INSERT INTO build_jobs (
             job_id, seq, status, motherboard_model, base_image, customer_name,
             image_index, driver_set, langpacks, updates, software, answer_file,
             product_key, key_variants, create_iso, compression, log_level,
-            created_by, created_at, run_after)
+            created_by, created_at, run_after, options)
          VALUES ($1, {next_seq}, 'Queued', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
-                 $12, $13, $14, $15, $16, $17, $17)
+                 $12, $13, $14, $15, $16, $17, $17, $18)
          RETURNING *"
     )
 }

@@ -43,5 +43,8 @@ mod logs;
 mod queue;
 mod retry;
 mod schema;
+mod search;
 mod stages;
+mod tokens;
 mod users;
+mod webhooks;

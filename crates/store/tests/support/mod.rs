@@ -239,5 +239,6 @@ pub fn request(board: &str) -> JobRequest {
         create_iso: false,
         compression: "lzx".to_string(),
         log_level: LogLevel::Normal,
+        options: Default::default(),
     }
 }
