@@ -16,6 +16,8 @@ mod hash;
 pub mod hash_cache;
 pub mod inf;
 mod layout;
+mod media;
+pub mod naming;
 pub mod packages;
 mod paths;
 pub mod scan;

@@ -9,6 +9,7 @@
 //! as [`MediaError::Corrupt`].
 
 mod bytes;
+pub mod eltorito;
 mod iso9660;
 mod reader;
 mod source;
