@@ -4,20 +4,33 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use wait_store::Job;
 
+use crate::WINDOWS_DRIVER_ROOT;
 use crate::manifest::{
-    ComponentEntry, Manifest, ManifestBaseImage, ManifestJob, ManifestOutput, StagedFile,
+    ComponentEntry, FirstBoot, Manifest, ManifestBaseImage, ManifestJob, ManifestOutput,
+    ManifestWinre, StageTiming, StagedFile,
 };
-use crate::{IMAGE_FILE, WINDOWS_DRIVER_ROOT};
 
 use crate::resolve::Resolved;
+
+/// What the build stages produced, beyond what was resolved.
+pub(crate) struct BuiltParts {
+    pub outputs: Vec<ManifestOutput>,
+    pub staged_files: Vec<StagedFile>,
+    pub component_entries: Vec<ComponentEntry>,
+    pub first_boot: FirstBoot,
+    pub winre: Option<ManifestWinre>,
+    pub answer_conflicts: Vec<String>,
+    pub timings: Vec<StageTiming>,
+    pub warnings: Vec<String>,
+    pub install_image: Option<String>,
+    /// Inputs found during the build (a downloaded driver archive).
+    pub extra_inputs: Vec<wait_store::Resource>,
+}
 
 pub(crate) fn build_manifest(
     job: &Job,
     resolved: &Resolved,
-    folder: &str,
-    image: crate::FileDigests,
-    (staged_files, component_entries): (Vec<StagedFile>, Vec<ComponentEntry>),
-    warnings: &[String],
+    parts: BuiltParts,
     now: OffsetDateTime,
 ) -> Manifest {
     let req = &job.request;
@@ -46,7 +59,7 @@ pub(crate) fn build_manifest(
             when: "offlineServicing (when Setup applies it), specialize and oobeSystem passes".into(),
         },
     ];
-    components.extend(component_entries);
+    components.extend(parts.component_entries);
     let masked = req
         .product_key
         .as_deref()
@@ -62,7 +75,7 @@ pub(crate) fn build_manifest(
         });
     }
     Manifest {
-        format: 1,
+        format: 2,
         tool: format!("WAIT {}", env!("CARGO_PKG_VERSION")),
         job: ManifestJob {
             job_id: job.job_id.to_string(),
@@ -82,18 +95,41 @@ pub(crate) fn build_manifest(
             build: id.build,
             arch: id.arch.map(|a| a.as_str().to_string()),
             languages: id.languages.clone(),
+            install_image: parts.install_image,
         },
-        output: ManifestOutput::new(format!("{}/{}", req.customer_name, folder), id.name.clone(), &req.compression, &image),
-        inputs: resolved.resources.clone(),
+        notes: notes(job, resolved, &parts.outputs),
+        outputs: parts.outputs,
+        inputs: resolved
+            .resources
+            .iter()
+            .cloned()
+            .chain(parts.extra_inputs)
+            .collect(),
         components,
-        staged_files,
+        staged_files: parts.staged_files,
+        first_boot: parts.first_boot,
+        winre: parts.winre,
+        answer_conflicts: parts.answer_conflicts,
+        timings: parts.timings,
         product_key: masked,
-        warnings: warnings.to_vec(),
-        notes: vec![
-            format!("Only index {} of {} was exported; data no other image needs was left out.", id.index, req.base_image),
-            "Drivers are staged in the image, not injected: Windows adds them to its driver store itself.".into(),
-            "Component-store cleanup (DISM /Cleanup-Image /StartComponentCleanup /ResetBase) runs only on Windows and was not performed.".into(),
-            format!("{IMAGE_FILE}, manifest.json and manifest.txt are listed in checksum.md5 and checksum.sha256."),
-        ],
+        warnings: parts.warnings,
     }
+}
+
+fn notes(job: &Job, resolved: &Resolved, outputs: &[ManifestOutput]) -> Vec<String> {
+    let req = &job.request;
+    let id = &resolved.identity;
+    let files: Vec<&str> = outputs
+        .iter()
+        .flat_map(|o| {
+            std::iter::once(o.image_file.as_str()).chain(o.iso.as_ref().map(|i| i.file.as_str()))
+        })
+        .collect();
+    vec![
+        format!("Only index {} of {} was exported; data no other image needs was left out.", id.index, req.base_image),
+        "Drivers are staged in the image, not injected: Windows adds them to its driver store itself.".into(),
+        "Component-store cleanup (DISM /Cleanup-Image /StartComponentCleanup /ResetBase) runs only on Windows and was not performed.".into(),
+        format!("The content digest covers every path and data hash of the image except {} (which names the job).", crate::digest::BUILD_INFO_PATH),
+        format!("{}, manifest.json and manifest.txt are listed in checksum.md5 and checksum.sha256.", files.join(", ")),
+    ]
 }

@@ -4,6 +4,7 @@
 use std::fs::File;
 use std::io::{Read, Write};
 use std::path::Path;
+use std::sync::Arc;
 
 use md5::Md5;
 use sha2::{Digest, Sha256};
@@ -19,64 +20,108 @@ pub struct FileDigests {
 }
 
 const CHUNK: usize = 1 << 20;
+/// Files at least this big are hashed by two threads (one per algorithm) fed from one
+/// read; smaller ones are not worth the threads.
+const PARALLEL_FROM: u64 = 32 << 20;
 
 /// Hash a file once for both digests. `on_bytes` sees the running byte count, so a
 /// caller can report progress and stop early by returning `false`.
 pub fn digest_file(
     path: &Path,
-    mut on_bytes: impl FnMut(u64) -> bool,
+    on_bytes: impl FnMut(u64) -> bool,
 ) -> Result<FileDigests, PipelineError> {
-    let mut file = File::open(path).map_err(|e| PipelineError::io(path, e))?;
-    let mut md5 = Md5::new();
-    let mut sha = Sha256::new();
-    let mut buf = vec![0u8; CHUNK];
-    let mut size = 0u64;
-    loop {
-        let n = file
-            .read(&mut buf)
-            .map_err(|e| PipelineError::io(path, e))?;
-        if n == 0 {
-            break;
-        }
-        md5.update(&buf[..n]);
-        sha.update(&buf[..n]);
-        size += n as u64;
-        if !on_bytes(size) {
-            return Err(PipelineError::Cancelled);
-        }
-    }
-    Ok(FileDigests {
-        size,
-        md5: hex::encode(md5.finalize()),
-        sha256: hex::encode(sha.finalize()),
-    })
+    let (size, md5, sha256) = hash_twice::<Md5, Sha256>(path, on_bytes)?;
+    Ok(FileDigests { size, md5, sha256 })
 }
 
 /// Size, SHA-1 (what libwim records per stream) and SHA-256 of a file staged into an
 /// image, in one read.
 pub(crate) fn staged_digest(path: &Path) -> Result<(u64, String, String), PipelineError> {
-    use sha1::Sha1;
+    hash_twice::<sha1::Sha1, Sha256>(path, |_| true)
+}
+
+/// Read `path` once and feed every chunk to two hash algorithms. Big files get one
+/// thread per algorithm, so the slower hash sets the pace instead of the sum of both.
+fn hash_twice<A, B>(
+    path: &Path,
+    mut on_bytes: impl FnMut(u64) -> bool,
+) -> Result<(u64, String, String), PipelineError>
+where
+    A: Digest + Send,
+    B: Digest + Send,
+{
     let mut file = File::open(path).map_err(|e| PipelineError::io(path, e))?;
-    let mut s1 = Sha1::new();
-    let mut s256 = Sha256::new();
-    let mut buf = vec![0u8; 256 * 1024];
-    let mut size = 0u64;
-    loop {
-        let n = file
-            .read(&mut buf)
-            .map_err(|e| PipelineError::io(path, e))?;
-        if n == 0 {
-            break;
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if len < PARALLEL_FROM {
+        let (mut a, mut b) = (A::new(), B::new());
+        let mut buf = vec![0u8; CHUNK];
+        let mut size = 0u64;
+        loop {
+            let n = file
+                .read(&mut buf)
+                .map_err(|e| PipelineError::io(path, e))?;
+            if n == 0 {
+                break;
+            }
+            a.update(&buf[..n]);
+            b.update(&buf[..n]);
+            size += n as u64;
+            if !on_bytes(size) {
+                return Err(PipelineError::Cancelled);
+            }
         }
-        s1.update(&buf[..n]);
-        s256.update(&buf[..n]);
-        size += n as u64;
+        return Ok((size, hex::encode(a.finalize()), hex::encode(b.finalize())));
     }
-    Ok((
-        size,
-        hex::encode(s1.finalize()),
-        hex::encode(s256.finalize()),
-    ))
+    std::thread::scope(|s| {
+        let (tx_a, rx_a) = std::sync::mpsc::sync_channel::<Arc<Vec<u8>>>(4);
+        let (tx_b, rx_b) = std::sync::mpsc::sync_channel::<Arc<Vec<u8>>>(4);
+        let ha = s.spawn(move || {
+            let mut h = A::new();
+            for chunk in rx_a {
+                h.update(chunk.as_slice());
+            }
+            hex::encode(h.finalize())
+        });
+        let hb = s.spawn(move || {
+            let mut h = B::new();
+            for chunk in rx_b {
+                h.update(chunk.as_slice());
+            }
+            hex::encode(h.finalize())
+        });
+        let mut size = 0u64;
+        let read = loop {
+            let mut buf = vec![0u8; CHUNK];
+            let n = match file.read(&mut buf) {
+                Ok(n) => n,
+                Err(e) => break Err(PipelineError::io(path, e)),
+            };
+            if n == 0 {
+                break Ok(());
+            }
+            buf.truncate(n);
+            let chunk = Arc::new(buf);
+            // A send fails only if a hasher thread is gone, which cannot happen before
+            // its channel closes; the join below would report it.
+            let _ = tx_a.send(Arc::clone(&chunk));
+            let _ = tx_b.send(chunk);
+            size += n as u64;
+            if !on_bytes(size) {
+                break Err(PipelineError::Cancelled);
+            }
+        };
+        drop((tx_a, tx_b));
+        let a = ha.join();
+        let b = hb.join();
+        read?;
+        match (a, b) {
+            (Ok(a), Ok(b)) => Ok((size, a, b)),
+            _ => Err(PipelineError::Permanent(format!(
+                "{}: a hashing thread failed",
+                path.display()
+            ))),
+        }
+    })
 }
 
 /// Write `checksum.md5` and `checksum.sha256` into `dir`, one `<hash> *<name>` line per
@@ -127,6 +172,42 @@ pub(crate) fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), PipelineErro
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn big_files_hashed_in_parallel_match_md5sum_and_sha256sum() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.bin");
+        let mut data = vec![0u8; (PARALLEL_FROM + 12_345) as usize];
+        let mut x: u32 = 7;
+        for b in data.iter_mut() {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            *b = (x >> 16) as u8;
+        }
+        std::fs::write(&path, &data).unwrap();
+        let tool = |program: &str| {
+            let out = std::process::Command::new(program)
+                .arg(&path)
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&out.stdout)
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .to_string()
+        };
+        let d = digest_file(&path, |_| true).unwrap();
+        assert_eq!(d.size, data.len() as u64);
+        assert_eq!(d.md5, tool("md5sum"));
+        assert_eq!(d.sha256, tool("sha256sum"));
+        let (_, sha1, sha256) = staged_digest(&path).unwrap();
+        assert_eq!(sha1, tool("sha1sum"));
+        assert_eq!(sha256, d.sha256);
+        // Stopping early works on the parallel path too.
+        assert!(matches!(
+            digest_file(&path, |n| n < (4 << 20)),
+            Err(PipelineError::Cancelled)
+        ));
+    }
 
     #[test]
     fn digests_match_known_values() {

@@ -10,6 +10,9 @@ pub enum PipelineError {
     Cancelled,
     #[error("{0}")]
     Permanent(String),
+    /// A failure that may go away (a download, reading a medium): retried.
+    #[error("{0}")]
+    Transient(String),
     #[error(transparent)]
     Catalog(#[from] wait_catalog::CatalogError),
     #[error("{context}: {source}")]
@@ -39,7 +42,7 @@ impl PipelineError {
         use wait_wim::WimError;
         match self {
             Self::Cancelled | Self::Permanent(_) | Self::Catalog(_) | Self::Validation(_) => false,
-            Self::Store(_) => true,
+            Self::Store(_) | Self::Transient(_) => true,
             Self::Io { source, .. } => !matches!(
                 source.kind(),
                 ErrorKind::NotFound

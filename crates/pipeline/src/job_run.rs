@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 use tokio::sync::mpsc;
 use wait_store::{Job, JobStatus, JobUpdate, LogLevel, Stages};
 
-use crate::build::{self, BuildOutcome};
+use crate::build::{self, BuildEnv, BuildOutcome};
 use crate::lease::{JobFlags, drain_events, keep_lease};
 use crate::report::Reporter;
 use crate::{PipelineError, Worker, validate};
@@ -77,23 +77,16 @@ impl Worker {
         flags: &JobFlags,
     ) -> Result<JobStatus, PipelineError> {
         let (id, attempt) = (job.job_id, job.attempt);
+        let env = self.prepare(job, r).await;
         let built = {
-            let (job, repo, work, rep) = (
-                job.clone(),
-                self.repo.clone(),
-                self.config.work_dir.clone(),
-                r.clone(),
-            );
-            let cache = self.config.hash_cache.clone();
-            tokio::task::spawn_blocking(move || {
-                build::run(&job, &repo, &work, cache.as_deref(), &rep)
-            })
-            .await
-            .unwrap_or_else(|e| {
-                Err(PipelineError::Permanent(format!(
-                    "internal error in the build stage: {e}"
-                )))
-            })
+            let (job, repo, rep) = (job.clone(), self.repo.clone(), r.clone());
+            tokio::task::spawn_blocking(move || build::run(&job, &repo, &env, &rep))
+                .await
+                .unwrap_or_else(|e| {
+                    Err(PipelineError::Permanent(format!(
+                        "internal error in the build stage: {e}"
+                    )))
+                })
         };
         let outcome: BuildOutcome = match built {
             Ok(o) => o,
@@ -129,6 +122,78 @@ impl Worker {
             .await?;
         self.validate_stage(job, r, flags, &outcome.output_dir)
             .await
+    }
+
+    /// What the build needs from outside the job: the customer's naming rule, the
+    /// board's downloaded driver archive (a failed download is only a warning: the
+    /// build goes on with the repository's drivers), hooks and custom stages.
+    async fn prepare(&self, job: &Job, r: &Reporter) -> BuildEnv {
+        let req = &job.request;
+        let mut env = BuildEnv {
+            work_dir: self.config.work_dir.clone(),
+            hash_cache: self.config.hash_cache.clone(),
+            hooks: self.config.hooks.clone(),
+            custom: self.custom.clone(),
+            ..BuildEnv::default()
+        };
+        match self.store.get_customer(&req.customer_name).await {
+            Ok(c) => env.folder_template = c.and_then(|c| c.naming_template),
+            Err(e) => env.warnings.push(format!(
+                "customer {}: naming rule not read ({e}); the default folder name is used",
+                req.customer_name
+            )),
+        }
+        let url = match self.store.list_motherboards().await {
+            Ok(boards) => boards
+                .into_iter()
+                .find(|b| b.model == req.motherboard_model)
+                .and_then(|b| b.scrape_url),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the motherboard list");
+                None
+            }
+        };
+        if let Some(url) = url {
+            r.info(
+                "resolve",
+                format!("Downloading the board's driver archive from {url}"),
+            );
+            let dir = self
+                .config
+                .download_dir
+                .clone()
+                .unwrap_or_else(|| self.config.work_dir.join("downloads"));
+            let cancel = r.cancel_flag();
+            match crate::download::fetch_driver_archive(
+                &url,
+                &req.motherboard_model,
+                &dir,
+                &self.config.download,
+                &cancel,
+            )
+            .await
+            {
+                Ok(d) => {
+                    if d.from_cache {
+                        env.warnings.push(format!(
+                            "driver download failed ({}); the cached copy from an earlier download (sha256 {}) was used",
+                            d.stale_reason.as_deref().unwrap_or("no reason given"),
+                            d.sha256
+                        ));
+                    } else {
+                        r.info(
+                            "resolve",
+                            format!("Downloaded {} bytes, {} INF files", d.size, d.inf_count),
+                        );
+                    }
+                    env.download = Some(d);
+                }
+                Err(e) => env.warnings.push(format!(
+                    "driver download failed: {e}; the build goes on with the repository's drivers"
+                )),
+            }
+        }
+        env
     }
 
     /// A job claimed in Processing_Validation by a validation worker.

@@ -30,7 +30,7 @@ pub(crate) async fn drain_events(
     attempt: i64,
     mut rx: mpsc::UnboundedReceiver<Event>,
 ) {
-    let mut last: Option<(u8, &'static str)> = None;
+    let mut last: Option<(u8, std::borrow::Cow<'static, str>)> = None;
     while let Some(event) = rx.recv().await {
         let result = match event {
             Event::Log {
@@ -38,15 +38,16 @@ pub(crate) async fn drain_events(
                 stage,
                 message,
             } => store
-                .append_log(job_id, level, Some(stage), &message)
+                .append_log(job_id, level, Some(&stage), &message)
                 .await
                 .map(drop),
             Event::Progress { percent, stage } => {
-                if last == Some((percent, stage)) {
+                if last.as_ref() == Some(&(percent, stage.clone())) {
                     continue;
                 }
+                let written = store.set_progress(job_id, attempt, percent, &stage).await;
                 last = Some((percent, stage));
-                store.set_progress(job_id, attempt, percent, stage).await
+                written
             }
             Event::Flush(done) => {
                 let _ = done.send(());

@@ -8,26 +8,46 @@
 mod build;
 mod build_manifest;
 mod checksum;
+mod digest;
+mod download;
 mod error;
+mod hooks;
 mod job_run;
 mod lease;
 mod manifest;
-mod naming;
 mod plan;
 mod publish;
 mod report;
 mod resolve;
 mod setupcomplete;
+mod stage;
+mod stale;
 mod unattend;
 mod validate;
 mod worker;
 
+pub use build::BUILTIN_STAGES;
 pub use checksum::{FileDigests, digest_file, write_checksum_files};
+pub use digest::{BUILD_INFO_PATH, content_digest, content_digest_of_file};
+pub use download::{DownloadError, DownloadPolicy, DriverDownload, fetch_driver_archive};
 pub use error::PipelineError;
-pub use manifest::{Manifest, StagedFile};
-pub use naming::output_folder_name;
-pub use unattend::{DriverPath, UnattendPlan, merge_answer_file, render_unattend};
+pub use hooks::{
+    DEFAULT_HOOK_TIMEOUT, HOOK_STAGES, Hook, HookError, hook_points, parse_hook, run_hook,
+};
+pub use manifest::{
+    ComponentEntry, FirstBoot, Manifest, ManifestBaseImage, ManifestIso, ManifestJob,
+    ManifestOutput, ManifestWinre, PlannedSection, StageTiming, StagedFile,
+};
+pub use stage::{Stage, StageContext};
+pub use unattend::{
+    DriverPath, RenderedAnswerFile, UnattendPlan, merge_answer_file, render_unattend,
+};
 pub use validate::{ValidationReport, validate_output};
+pub use wait_catalog::naming::{
+    DEFAULT_FOLDER_TEMPLATE, MAX_FOLDER_NAME_BYTES, MAX_IMAGE_NAME_CHARS, MAX_TEMPLATE_CHARS,
+    NamingError, NamingVars, TOKENS, check_image_name, check_template, output_folder_name,
+    render_folder_name,
+};
 pub use worker::{Worker, WorkerConfig};
 
 /// Where staged drivers live inside the image, '/'-separated.

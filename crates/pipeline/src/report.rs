@@ -1,6 +1,7 @@
 //! How the blocking build code talks to the store: log lines and progress go through a
 //! channel to an async task that writes them, so WIM work never waits on the database.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -11,12 +12,12 @@ use wait_store::LogLevel;
 pub(crate) enum Event {
     Log {
         level: LogLevel,
-        stage: &'static str,
+        stage: Cow<'static, str>,
         message: String,
     },
     Progress {
         percent: u8,
-        stage: &'static str,
+        stage: Cow<'static, str>,
     },
     /// Answered once every earlier event is written.
     Flush(tokio::sync::oneshot::Sender<()>),
@@ -43,30 +44,34 @@ impl Reporter {
         }
     }
 
-    pub(crate) fn info(&self, stage: &'static str, message: impl Into<String>) {
+    pub(crate) fn info(&self, stage: impl Into<Cow<'static, str>>, message: impl Into<String>) {
         self.send(Event::Log {
             level: LogLevel::Normal,
-            stage,
+            stage: stage.into(),
             message: message.into(),
         });
     }
 
     /// Verbose lines are always stored; readers choose whether to show them. Building
     /// the text is skipped when the job did not ask for verbose logs.
-    pub(crate) fn verbose(&self, stage: &'static str, message: impl FnOnce() -> String) {
+    pub(crate) fn verbose(
+        &self,
+        stage: impl Into<Cow<'static, str>>,
+        message: impl FnOnce() -> String,
+    ) {
         if self.verbose {
             self.send(Event::Log {
                 level: LogLevel::Verbose,
-                stage,
+                stage: stage.into(),
                 message: message(),
             });
         }
     }
 
-    pub(crate) fn progress(&self, stage: &'static str, percent: u8) {
+    pub(crate) fn progress(&self, stage: impl Into<Cow<'static, str>>, percent: u8) {
         self.send(Event::Progress {
             percent: percent.min(100),
-            stage,
+            stage: stage.into(),
         });
     }
 

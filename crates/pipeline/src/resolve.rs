@@ -15,6 +15,7 @@ use crate::plan::file_name_of;
 use crate::report::Reporter;
 
 /// Everything the resolve stage found, before any heavy work.
+#[derive(Clone)]
 pub(crate) struct Resolved {
     pub(crate) base_path: PathBuf,
     pub(crate) identity: ImageIdentity,
@@ -178,6 +179,7 @@ pub(crate) fn resolve(
             components.push(found);
         }
     }
+    add_checkpoints(&mut components, &mut resources, hasher, r)?;
     r.info("resolve", format!("Recorded {} inputs", resources.len()));
     Ok(Resolved {
         base_path,
@@ -188,6 +190,102 @@ pub(crate) fn resolve(
         components,
         resources,
     })
+}
+
+/// Stage the checkpoint updates the selected cumulative updates need, from the same
+/// folder, right before the update that needs them: DISM installs a checkpoint first
+/// and finds it beside the target. A needed checkpoint that is not there fails the
+/// build here, before any heavy work.
+fn add_checkpoints(
+    components: &mut Vec<FoundComponent>,
+    resources: &mut Vec<Resource>,
+    hasher: &mut Hasher,
+    r: &Reporter,
+) -> Result<(), PipelineError> {
+    use wait_catalog::components::{ComponentDetail, ComponentKind};
+    use wait_catalog::packages::{PackageKind, inspect_package, plan_updates};
+
+    let mut out: Vec<FoundComponent> = Vec::with_capacity(components.len());
+    for c in components.drain(..) {
+        let ComponentDetail::Package(info) = &c.detail else {
+            out.push(c);
+            continue;
+        };
+        if c.kind != ComponentKind::Update || info.kind == PackageKind::Cab {
+            out.push(c);
+            continue;
+        }
+        let Some(folder) = c.path.parent() else {
+            out.push(c);
+            continue;
+        };
+        let mut available = Vec::new();
+        let entries = std::fs::read_dir(folder).map_err(|e| PipelineError::io(folder, e))?;
+        for entry in entries.flatten() {
+            let p = entry.path();
+            let is_msu = p.extension().is_some_and(|e| e.eq_ignore_ascii_case("msu"));
+            if is_msu && p != c.path {
+                if let Ok(found) = inspect_package(&p) {
+                    available.push(found);
+                }
+            }
+        }
+        let plan = plan_updates(std::slice::from_ref(info), &available);
+        if let Some(m) = plan.missing.first() {
+            return Err(PipelineError::Permanent(format!(
+                "updates: {} needs checkpoint update {} ({}), which is not in {}",
+                m.for_file,
+                m.kb,
+                m.version,
+                c.rel.rsplit_once('/').map_or(c.rel.as_str(), |(d, _)| d)
+            )));
+        }
+        for note in &plan.notes {
+            r.info("resolve", note.clone());
+        }
+        for step in &plan.updates {
+            for file in &step.checkpoints {
+                let already = out
+                    .iter()
+                    .any(|o| o.kind == ComponentKind::Update && file_name_of(o) == file);
+                let Some(cp) = available.iter().find(|a| &a.file == file) else {
+                    continue;
+                };
+                if already {
+                    continue;
+                }
+                let path = folder.join(file);
+                let rel = match c.rel.rsplit_once('/') {
+                    Some((dir, _)) => format!("{dir}/{file}"),
+                    None => file.clone(),
+                };
+                let hashed = hasher.hash(&path)?;
+                resources.push(Resource {
+                    kind: "update".into(),
+                    path: rel.clone(),
+                    sha256: hashed.sha256,
+                    size: hashed.size,
+                });
+                r.info(
+                    "resolve",
+                    format!(
+                        "updates: staging checkpoint {rel} before {} (DISM needs it first)",
+                        c.rel
+                    ),
+                );
+                out.push(FoundComponent {
+                    kind: ComponentKind::Update,
+                    path,
+                    rel,
+                    detail: ComponentDetail::Package(Box::new(cp.clone())),
+                    reason: format!("checkpoint needed by {}", c.rel),
+                });
+            }
+        }
+        out.push(c);
+    }
+    *components = out;
+    Ok(())
 }
 
 pub(crate) fn choose_driver_set(

@@ -8,7 +8,6 @@
 pub(crate) const CHAINED_NAME: &str = "SetupComplete.base.cmd";
 
 pub(crate) struct SetupCompletePlan<'a> {
-    pub job_id: &'a str,
     pub board: &'a str,
     /// Windows path of the staged driver folder; None when no drivers were staged.
     pub driver_root: Option<&'a str>,
@@ -23,9 +22,10 @@ pub(crate) struct SetupCompletePlan<'a> {
 pub(crate) fn render(plan: &SetupCompletePlan<'_>) -> String {
     let mut lines: Vec<String> = vec![
         "@echo off".into(),
+        // No job id here: the image content must not change between two builds of the
+        // same inputs. The job is named in C:\WAIT\BuildInfo.json instead.
         format!(
-            "rem Written by WAIT for job {} (board {}).",
-            plan.job_id,
+            "rem Written by WAIT for board {}; see C:\\WAIT\\BuildInfo.json for the build.",
             sanitize(plan.board)
         ),
         "setlocal".into(),
@@ -82,7 +82,6 @@ mod tests {
     #[test]
     fn script_installs_drivers_with_pnputil_and_uses_crlf() {
         let text = render(&SetupCompletePlan {
-            job_id: "j1",
             board: "X13SAW",
             driver_root: Some(r"C:\WAIT\Drivers"),
             chain_existing: false,
@@ -98,7 +97,6 @@ mod tests {
     #[test]
     fn existing_script_is_chained_first() {
         let text = render(&SetupCompletePlan {
-            job_id: "j1",
             board: "B&calc",
             driver_root: Some(r"C:\WAIT\Drivers"),
             chain_existing: true,
@@ -115,7 +113,6 @@ mod tests {
     #[test]
     fn packages_and_software_follow_the_drivers() {
         let text = render(&SetupCompletePlan {
-            job_id: "j1",
             board: "B",
             driver_root: Some(r"C:\WAIT\Drivers"),
             chain_existing: false,

@@ -3,14 +3,15 @@
 
 use std::future::Future;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use wait_catalog::Repository;
 use wait_store::{Job, JobStatus, Stages, Store};
 
-use crate::PipelineError;
 use crate::lease::JobFlags;
+use crate::{PipelineError, Stage};
 
 /// How a worker behaves.
 #[derive(Debug, Clone)]
@@ -33,6 +34,12 @@ pub struct WorkerConfig {
     /// The content-hash cache file (shared with `waitctl repo scan`); None hashes every
     /// input on every build.
     pub hash_cache: Option<PathBuf>,
+    /// Where downloaded driver archives are kept (default `<work_dir>/downloads`).
+    pub download_dir: Option<PathBuf>,
+    /// Rules for downloading a board's driver archive (`scrape_url`).
+    pub download: crate::download::DownloadPolicy,
+    /// External commands run at named points of every build.
+    pub hooks: Vec<crate::hooks::Hook>,
 }
 
 impl WorkerConfig {
@@ -46,17 +53,38 @@ impl WorkerConfig {
             stages: Stages::All,
             drain_deadline: Duration::from_secs(30),
             hash_cache: None,
+            download_dir: None,
+            download: crate::download::DownloadPolicy::default(),
+            hooks: Vec::new(),
         }
     }
 }
 
 /// One worker. Runs one job at a time (the seed's single-job mode); run several
 /// workers for more.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Worker {
     pub(crate) store: Store,
     pub(crate) repo: Repository,
     pub(crate) config: WorkerConfig,
+    /// Custom stages and the built-in stage each runs after.
+    pub(crate) custom: Vec<(String, Arc<dyn Stage>)>,
+}
+
+impl std::fmt::Debug for Worker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Worker")
+            .field("config", &self.config)
+            .field(
+                "custom_stages",
+                &self
+                    .custom
+                    .iter()
+                    .map(|(a, s)| (a, s.name()))
+                    .collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
 }
 
 impl Worker {
@@ -65,7 +93,22 @@ impl Worker {
             store,
             repo,
             config,
+            custom: Vec::new(),
         }
+    }
+
+    /// Run `stage` in every build right after the built-in stage named `after` (one of
+    /// [`crate::BUILTIN_STAGES`]).
+    pub fn add_stage(&mut self, after: &str, stage: Arc<dyn Stage>) -> Result<(), PipelineError> {
+        if !crate::BUILTIN_STAGES.contains(&after) {
+            return Err(PipelineError::Permanent(format!(
+                "custom stage {}: there is no built-in stage {after:?} (stages: {})",
+                stage.name(),
+                crate::BUILTIN_STAGES.join(", ")
+            )));
+        }
+        self.custom.push((after.to_string(), stage));
+        Ok(())
     }
 
     pub fn name(&self) -> &str {
@@ -116,6 +159,7 @@ impl Worker {
         {
             tracing::warn!(worker = %self.config.name, error = %e, "could not register the worker");
         }
+        crate::stale::clean_stale_work(&self.store, &self.repo, &self.config.work_dir).await;
         tokio::pin!(shutdown);
         loop {
             let job = match self.claim().await {

@@ -367,9 +367,30 @@ async fn language_packs_updates_and_software_are_staged_and_scheduled() {
         .filter(|c| ["langpack", "update", "software"].contains(&c.kind.as_str()))
         .map(|c| c.kind.as_str())
         .collect();
+    // The PSFX update needs checkpoint KB5043080, found in the same folder and staged
+    // right before it.
     assert_eq!(
         kinds,
-        vec!["langpack", "update", "update", "software", "software"]
+        vec![
+            "langpack", "update", "update", "update", "software", "software"
+        ]
+    );
+    let updates: Vec<&str> = manifest
+        .components
+        .iter()
+        .filter(|c| c.kind == "update")
+        .map(|c| c.name.as_str())
+        .collect();
+    let checkpoint = updates
+        .iter()
+        .position(|n| n.to_lowercase().contains("kb5043080"))
+        .expect("checkpoint staged");
+    let target = updates.iter().position(|n| n.ends_with(PSFX_MSU)).unwrap();
+    assert!(checkpoint < target, "{updates:?}");
+    assert!(
+        job.resources
+            .iter()
+            .any(|r| r.kind == "update" && r.path.to_lowercase().contains("kb5043080"))
     );
     assert!(
         manifest

@@ -58,6 +58,7 @@ impl Env {
             create_iso: false,
             compression: "lzx".into(),
             log_level: LogLevel::Verbose,
+            options: Default::default(),
         }
     }
 
