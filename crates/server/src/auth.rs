@@ -1,23 +1,43 @@
-//! Who is calling: a session cookie or `Authorization: Bearer <token>`, and role checks.
+//! Who is calling, and may they: a session cookie, or `Authorization: Bearer <token>`
+//! carrying a session token or an API token; then the role a handler requires.
+//!
+//! Handlers state their role in their signature with [`RequireViewer`],
+//! [`RequireBuilder`] or [`RequireAdmin`]; each answers 401 without valid credentials and
+//! 403 with too little role before the handler runs. Requests authenticated by the
+//! cookie also pass the CSRF check (see `csrf`) here, so no handler can forget it.
 
 use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
-use wait_store::{Role, User};
+use wait_store::{Role, TOKEN_PREFIX, User};
 
 use crate::AppState;
+use crate::csrf;
 use crate::error::ApiError;
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "wait_session";
 
-/// An authenticated caller. Extracting it answers 401 when there is no valid session.
+/// How a request proved who it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    /// The `wait_session` cookie a browser sends by itself (CSRF-checked).
+    SessionCookie,
+    /// A session token sent as `Authorization: Bearer`.
+    BearerSession,
+    /// An API token (`wait_…`) sent as `Authorization: Bearer`.
+    ApiToken,
+}
+
+/// An authenticated caller of any role. Extracting it answers 401 when there are no valid
+/// credentials; prefer the `Require…` extractors, which also state the role.
 #[derive(Debug, Clone)]
 pub struct AuthUser {
     pub user: User,
     /// The token the request authenticated with (cookie or bearer).
     pub token: String,
+    pub credential: Credential,
 }
 
 impl AuthUser {
@@ -33,9 +53,16 @@ impl AuthUser {
     }
 }
 
-/// The session token of a request: the bearer token wins over the cookie.
-/// `Err` when an Authorization header is present but is not a bearer token.
-pub fn request_token(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+/// A token as presented by the request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Presented {
+    Bearer(String),
+    Cookie(String),
+}
+
+/// The credentials of a request: the bearer token wins over the cookie.
+/// `Err` (401) when an Authorization header is present but is not a bearer token.
+pub fn presented_token(headers: &HeaderMap) -> Result<Option<Presented>, ApiError> {
     if let Some(value) = headers.get(AUTHORIZATION) {
         let value = value
             .to_str()
@@ -49,9 +76,16 @@ pub fn request_token(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
                 "expected Authorization: Bearer <token>",
             ));
         }
-        return Ok(Some(token.to_string()));
+        return Ok(Some(Presented::Bearer(token.to_string())));
     }
-    Ok(session_cookie(headers))
+    Ok(session_cookie(headers).map(Presented::Cookie))
+}
+
+/// The token of a request (bearer or cookie), whichever kind it is.
+pub fn request_token(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    Ok(presented_token(headers)?.map(|p| match p {
+        Presented::Bearer(t) | Presented::Cookie(t) => t,
+    }))
 }
 
 /// The value of the `wait_session` cookie, if any.
@@ -79,6 +113,33 @@ pub fn clear_cookie_header(secure: bool) -> String {
     session_cookie_header("", 0, secure)
 }
 
+/// Look a presented token up. API tokens carry the `wait_` prefix and sessions are bare
+/// hex, so the prefix says which table can hold it; the cookie only ever carries a
+/// session.
+async fn authenticate(
+    state: &AppState,
+    presented: Presented,
+) -> Result<(User, String, Credential), ApiError> {
+    let (token, credential) = match presented {
+        Presented::Cookie(t) => (t, Credential::SessionCookie),
+        Presented::Bearer(t) if t.starts_with(TOKEN_PREFIX) => (t, Credential::ApiToken),
+        Presented::Bearer(t) => (t, Credential::BearerSession),
+    };
+    let user = match credential {
+        Credential::ApiToken => state.store.token_user(&token).await?,
+        Credential::SessionCookie | Credential::BearerSession => {
+            state.store.session_user(&token).await?
+        }
+    };
+    match user {
+        Some(user) => Ok((user, token, credential)),
+        None if credential == Credential::ApiToken => Err(ApiError::unauthorized(
+            "API token unknown, revoked or expired",
+        )),
+        None => Err(ApiError::unauthorized("session expired or invalid")),
+    }
+}
+
 impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
@@ -86,12 +147,76 @@ impl FromRequestParts<AppState> for AuthUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let Some(token) = request_token(&parts.headers)? else {
+        let Some(presented) = presented_token(&parts.headers)? else {
             return Err(ApiError::unauthorized("authentication required"));
         };
-        match state.store.session_user(&token).await? {
-            Some(user) => Ok(AuthUser { user, token }),
-            None => Err(ApiError::unauthorized("session expired or invalid")),
+        let (user, token, credential) = authenticate(state, presented).await?;
+        if credential == Credential::SessionCookie {
+            csrf::check_cookie_request(
+                &parts.method,
+                &parts.uri,
+                &parts.headers,
+                &state.config.allowed_origins,
+            )?;
         }
+        Ok(AuthUser {
+            user,
+            token,
+            credential,
+        })
     }
 }
+
+/// A handler's minimum role, as a type.
+pub trait RoleRequirement {
+    const ROLE: Role;
+}
+
+macro_rules! role_extractor {
+    ($(#[$doc:meta])* $name:ident, $role:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct $name(pub AuthUser);
+
+        impl RoleRequirement for $name {
+            const ROLE: Role = $role;
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = AuthUser;
+
+            fn deref(&self) -> &AuthUser {
+                &self.0
+            }
+        }
+
+        impl FromRequestParts<AppState> for $name {
+            type Rejection = ApiError;
+
+            async fn from_request_parts(
+                parts: &mut Parts,
+                state: &AppState,
+            ) -> Result<Self, Self::Rejection> {
+                let auth = AuthUser::from_request_parts(parts, state).await?;
+                auth.require(<$name as RoleRequirement>::ROLE)?;
+                Ok($name(auth))
+            }
+        }
+    };
+}
+
+role_extractor!(
+    /// Any signed-in user (viewer or higher): reading.
+    RequireViewer,
+    Role::Viewer
+);
+role_extractor!(
+    /// A builder or admin: creating, cancelling and cloning jobs.
+    RequireBuilder,
+    Role::Builder
+);
+role_extractor!(
+    /// An admin: users, tokens of others, webhooks.
+    RequireAdmin,
+    Role::Admin
+);

@@ -123,6 +123,10 @@ impl ApiError {
     pub fn field(&self) -> Option<&str> {
         self.field.as_deref()
     }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
 }
 
 impl std::fmt::Display for ApiError {

@@ -1,8 +1,10 @@
 //! Request extractors whose rejections use the API error shape instead of axum's
-//! plain-text answers.
+//! plain-text answers, and the client address.
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
@@ -77,4 +79,62 @@ fn query_rejection(rejection: QueryRejection) -> ApiError {
         "invalid_query",
         format!("invalid query string: {}", rejection.body_text()),
     )
+}
+
+/// `Path<T>` answering 400 `invalid_path` (naming the parameter) with the API error shape.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiPath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(ApiPath(value)),
+            Err(rejection) => Err(path_rejection(rejection)),
+        }
+    }
+}
+
+fn path_rejection(rejection: PathRejection) -> ApiError {
+    use axum::extract::path::ErrorKind;
+    let field = match &rejection {
+        PathRejection::FailedToDeserializePathParams(e) => match e.kind() {
+            ErrorKind::ParseErrorAtKey { key, .. } | ErrorKind::InvalidUtf8InPathParam { key } => {
+                Some(key.clone())
+            }
+            _ => None,
+        },
+        _ => None,
+    };
+    let error = ApiError::bad_request(
+        "invalid_path",
+        format!("invalid path parameter: {}", rejection.body_text()),
+    );
+    match field {
+        Some(field) => error.with_field(field),
+        None => error,
+    }
+}
+
+/// The address of the peer that opened the connection, from the socket (never from a
+/// header a client can write). None when the app is driven without a socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(addr)| addr.ip()),
+        ))
+    }
 }

@@ -2,12 +2,13 @@
 //!
 //! Two steps: `parse` checks shapes and formats without touching the disk (400 for wrong
 //! JSON types, 422 naming the field for unacceptable values); `resolve` then checks
-//! that every name resolves inside the repository (422 naming the field).
+//! that every name resolves inside the repository (422 naming the field): a split base
+//! image must be complete, and ISO output needs install media of the image's build.
 
 use serde_json::{Map, Value};
 use wait_catalog::components::ComponentKind;
-use wait_catalog::{CatalogError, Repository};
-use wait_store::{COMPRESSIONS, JobRequest, KEY_VARIANTS, LogLevel};
+use wait_catalog::{CatalogError, ImageIdentity, Repository};
+use wait_store::{COMPRESSIONS, JobOptions, JobRequest, KEY_VARIANTS, LogLevel};
 
 use crate::error::ApiError;
 
@@ -129,6 +130,13 @@ fn answer_file_path(value: &str) -> Result<String, ApiError> {
         return Err(escapes());
     }
     Ok(rel.to_string())
+}
+
+/// The output image's file stem (`<image_name>.wim`), by the pipeline's own rules.
+fn image_name(value: &str) -> Result<String, ApiError> {
+    wait_catalog::naming::check_image_name(value)
+        .map_err(|e| ApiError::invalid("image_name", "invalid_name", e.to_string()))?;
+    Ok(value.to_string())
 }
 
 // --- reading JSON fields with type errors that name the field ---------------------------
@@ -280,21 +288,7 @@ pub fn parse(body: &Value) -> Result<JobRequest, ApiError> {
             format!("key_variants {key_variants:?} needs a product_key"),
         ));
     }
-    if key_variants == "both" {
-        return Err(ApiError::invalid(
-            "key_variants",
-            "not_supported",
-            "not supported yet: building key and no-key variants in one job",
-        ));
-    }
     let create_iso = opt_bool(obj, "create_iso")?.unwrap_or(false);
-    if create_iso {
-        return Err(ApiError::invalid(
-            "create_iso",
-            "not_supported",
-            "not supported yet: ISO output",
-        ));
-    }
     let compression = one_of(
         "compression",
         opt_string(obj, "compression")?,
@@ -312,6 +306,10 @@ pub fn parse(body: &Value) -> Result<JobRequest, ApiError> {
         "verbose" => LogLevel::Verbose,
         _ => LogLevel::Normal,
     };
+    let image_name = opt_string(obj, "image_name")?
+        .map(|name| image_name(&name))
+        .transpose()?;
+    let recompress_winre = opt_bool(obj, "recompress_winre")?.unwrap_or(false);
 
     Ok(JobRequest {
         motherboard_model: motherboard_model.0,
@@ -328,6 +326,10 @@ pub fn parse(body: &Value) -> Result<JobRequest, ApiError> {
         create_iso,
         compression,
         log_level,
+        options: JobOptions {
+            image_name,
+            recompress_winre,
+        },
     })
 }
 
@@ -363,6 +365,18 @@ fn catalog_error(field: &'static str, e: CatalogError) -> ApiError {
     }
 }
 
+/// ISO output of a WIM, ESD or SWM needs an ISO of the same build and architecture to
+/// take boot files and the Setup tree from; say which one to add.
+fn no_install_media(identity: &ImageIdentity) -> ApiError {
+    let message = match (identity.build, identity.arch) {
+        (Some(build), Some(arch)) => format!(
+            "create_iso: no ISO in 1_BaseImages/ holds an install image of build {build} {arch} to take boot files and Setup from; put a Windows install ISO of build {build} ({arch}) in 1_BaseImages/"
+        ),
+        _ => "create_iso: the image's build or architecture is unknown, so no ISO in 1_BaseImages/ can be matched to it as install media; use an ISO base image".to_string(),
+    };
+    ApiError::invalid("create_iso", "no_install_media", message)
+}
+
 /// Check a parsed request against the repository. Fills in the recommended driver set
 /// when none was named, so the job records what it will use. Blocking (file system).
 pub fn resolve(repo: &Repository, mut req: JobRequest) -> Result<JobRequest, ApiError> {
@@ -380,23 +394,24 @@ pub fn resolve(repo: &Repository, mut req: JobRequest) -> Result<JobRequest, Api
         ));
     }
 
-    // The build reads WIM and ESD files only; say so before reading anything.
-    let lower = req.base_image.to_ascii_lowercase();
-    if let Some(format) = [".iso", ".swm"].iter().find(|ext| lower.ends_with(*ext)) {
-        return Err(ApiError::invalid(
-            "base_image",
-            "not_supported",
-            format!(
-                "not supported yet: {} base images",
-                format[1..].to_uppercase()
-            ),
-        ));
-    }
     let base = repo
         .base_image(&req.base_image)
         .map_err(|e| catalog_error("base_image", e))?;
+    if base.format == "swm" {
+        // Every part is readable alone, so only this says whether the set is usable.
+        repo.split_parts(&req.base_image)
+            .map_err(|e| catalog_error("base_image", e))?;
+    }
     let identity = wait_catalog::select_index(&base, &req.image_index)
         .map_err(|e| catalog_error("image_index", e))?;
+    if req.create_iso {
+        let media = repo
+            .install_media_for(&req.base_image, &identity)
+            .map_err(|e| catalog_error("create_iso", e))?;
+        if media.is_none() {
+            return Err(no_install_media(&identity));
+        }
+    }
 
     match &req.driver_set {
         Some(name) => {
@@ -581,6 +596,36 @@ mod tests {
                 "langpacks",
             ),
             (
+                json!({"motherboard_model": "B", "base_image": "a.wim", "image_name": 5}),
+                400,
+                "image_name",
+            ),
+            (
+                json!({"motherboard_model": "B", "base_image": "a.wim", "image_name": ""}),
+                422,
+                "image_name",
+            ),
+            (
+                json!({"motherboard_model": "B", "base_image": "a.wim", "image_name": "../x"}),
+                422,
+                "image_name",
+            ),
+            (
+                json!({"motherboard_model": "B", "base_image": "a.wim", "image_name": "CON"}),
+                422,
+                "image_name",
+            ),
+            (
+                json!({"motherboard_model": "B", "base_image": "a.wim", "recompress_winre": "yes"}),
+                400,
+                "recompress_winre",
+            ),
+            (
+                json!({"motherboard_model": "B", "base_image": "a.wim", "key_variants": "both"}),
+                422,
+                "key_variants",
+            ),
+            (
                 json!({"motherboard_model": "B", "base_image": "a.wim", "answer_file": "../etc/passwd"}),
                 422,
                 "answer_file",
@@ -608,6 +653,22 @@ mod tests {
                 "{body}"
             );
         }
+    }
+
+    #[test]
+    fn new_options_are_read_and_both_variants_and_iso_output_parse() {
+        let req = parse(&json!({"motherboard_model": "B", "base_image": "a.swm",
+            "product_key": "ABCDE-12345-ABCDE-12345-ABCDE", "key_variants": "both",
+            "create_iso": true, "image_name": "X13SAW_IoT-24H2", "recompress_winre": true}))
+        .expect("ok");
+        assert_eq!(req.key_variants, "both");
+        assert!(req.create_iso);
+        assert_eq!(req.options.image_name.as_deref(), Some("X13SAW_IoT-24H2"));
+        assert!(req.options.recompress_winre);
+        let plain = parse(&json!({"motherboard_model": "B", "base_image": "a.iso",
+            "image_name": null}))
+        .expect("ok");
+        assert_eq!(plain.options, JobOptions::default());
     }
 
     #[test]

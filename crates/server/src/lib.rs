@@ -5,14 +5,21 @@
 //! others) find their work in the store.
 
 pub mod auth;
+pub mod clone;
+pub mod csrf;
 pub mod error;
 pub mod extract;
 pub mod job_request;
+pub mod outputs;
+pub mod ratelimit;
 pub mod routes;
+pub mod slack;
 mod sse;
 pub mod views;
+pub mod webhooks;
 
 use std::future::Future;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,7 +33,8 @@ pub use error::ApiError;
 pub use extract::{ApiJson, ApiQuery};
 
 /// Tunables of the HTTP layer; `ServerConfig::default()` is what `waitctl serve` uses.
-#[derive(Debug, Clone)]
+/// Its `Debug` output never shows the Slack signing secret.
+#[derive(Clone)]
 pub struct ServerConfig {
     /// How long a login session lives.
     pub session_ttl: Duration,
@@ -40,6 +48,42 @@ pub struct ServerConfig {
     pub stream_heartbeat: Duration,
     /// A worker counts as live when it was seen within this window.
     pub worker_window: Duration,
+    /// Let webhooks target loopback, private and link-local addresses
+    /// (`WAIT_WEBHOOK_ALLOW_PRIVATE`).
+    pub webhook_allow_private: bool,
+    /// How often the webhook dispatcher looks for new events and due retries.
+    pub webhook_poll: Duration,
+    /// When failed webhook deliveries are tried again, and how often.
+    pub webhook_retry: wait_store::DeliveryRetry,
+    /// Origins (`https://wait.example.com`) besides the server's own `Host` that may send
+    /// cookie-authenticated changes, e.g. the public name of a reverse proxy that
+    /// rewrites `Host`.
+    pub allowed_origins: Vec<String>,
+    /// Failed logins allowed per client address and per user name within a window.
+    pub login_limit: ratelimit::LoginLimit,
+    /// Slack signing secret (`WAIT_SLACK_SIGNING_SECRET`); None turns the Slack command
+    /// endpoint off (404).
+    pub slack_signing_secret: Option<String>,
+    /// WAIT user that Slack builds run as when the caller's Slack name is not a WAIT
+    /// builder or admin (`WAIT_SLACK_DEFAULT_USER`); it must itself be one.
+    pub slack_default_user: Option<String>,
+}
+
+impl std::fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("session_ttl", &self.session_ttl)
+            .field("secure_cookies", &self.secure_cookies)
+            .field("body_limit", &self.body_limit)
+            .field("webhook_allow_private", &self.webhook_allow_private)
+            .field("allowed_origins", &self.allowed_origins)
+            .field(
+                "slack_signing_secret",
+                &self.slack_signing_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .field("slack_default_user", &self.slack_default_user)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for ServerConfig {
@@ -51,6 +95,13 @@ impl Default for ServerConfig {
             stream_poll: Duration::from_millis(250),
             stream_heartbeat: Duration::from_secs(15),
             worker_window: Duration::from_secs(30),
+            webhook_allow_private: false,
+            webhook_poll: Duration::from_secs(1),
+            webhook_retry: wait_store::DeliveryRetry::default(),
+            allowed_origins: Vec::new(),
+            login_limit: ratelimit::LoginLimit::default(),
+            slack_signing_secret: None,
+            slack_default_user: None,
         }
     }
 }
@@ -61,8 +112,13 @@ pub struct AppState {
     pub store: Store,
     pub repo: Repository,
     pub config: Arc<ServerConfig>,
+    /// The content-hash cache file shared with the workers; None hashes every file a
+    /// clone compares.
+    pub hash_cache: Option<PathBuf>,
     /// Flips to true when the server shuts down, so long-lived streams end.
     shutdown: Arc<watch::Sender<bool>>,
+    /// Failed-login counters of this API instance.
+    pub(crate) login_limiter: Arc<ratelimit::LoginLimiter>,
 }
 
 impl AppState {
@@ -72,12 +128,22 @@ impl AppState {
 
     pub fn with_config(store: Store, repo: Repository, config: ServerConfig) -> Self {
         let (shutdown, _) = watch::channel(false);
+        let login_limiter = Arc::new(ratelimit::LoginLimiter::new(config.login_limit));
         AppState {
             store,
             repo,
             config: Arc::new(config),
+            hash_cache: None,
             shutdown: Arc::new(shutdown),
+            login_limiter,
         }
+    }
+
+    /// Hash repository files through the cache kept in `file` (the workers' cache), so
+    /// comparing a job's inputs does not re-read unchanged large files.
+    pub fn with_hash_cache(mut self, file: impl Into<PathBuf>) -> Self {
+        self.hash_cache = Some(file.into());
+        self
     }
 
     /// A receiver that turns true when `serve` begins its graceful shutdown.
@@ -91,19 +157,28 @@ pub fn router(state: AppState) -> Router {
     routes::router(&state.config).with_state(state)
 }
 
-/// Serve the API on `listener` until `shutdown` completes, then stop accepting
-/// connections, end open job streams and wait for in-flight requests.
+/// Serve the API on `listener`, and deliver webhooks, until `shutdown` completes; then
+/// stop accepting connections, end open job streams and the webhook dispatcher, and wait
+/// for in-flight requests.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let flag = state.shutdown.clone();
+    let stop = state.shutdown.clone();
+    let dispatcher = webhooks::spawn(&state)?;
     let app = router(state);
-    axum::serve(listener, app)
+    // the peer address is what login throttling counts per client (never a header)
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;
             flag.send_replace(true);
         })
-        .await
+        .await;
+    // also when serving failed: the dispatcher ends on this flag
+    stop.send_replace(true);
+    let _ = dispatcher.await;
+    served
 }

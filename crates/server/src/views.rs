@@ -38,6 +38,9 @@ pub struct JobView {
     pub product_key: Option<String>,
     pub key_variants: String,
     pub create_iso: bool,
+    /// File stem of the output image; None = `install`.
+    pub image_name: Option<String>,
+    pub recompress_winre: bool,
     pub compression: String,
     pub log_level: LogLevel,
     pub created_by: Option<String>,
@@ -82,6 +85,8 @@ impl JobView {
             product_key: key.map(mask_product_key),
             key_variants: job.request.key_variants,
             create_iso: job.request.create_iso,
+            image_name: job.request.options.image_name,
+            recompress_winre: job.request.options.recompress_winre,
             compression: job.request.compression,
             log_level: job.request.log_level,
             created_by: job.created_by,
@@ -127,6 +132,28 @@ impl LogView {
             message: redact(&line.message, product_key),
         }
     }
+}
+
+/// A page of jobs (`GET /api/jobs`, `GET /api/jobs/search`): `total` counts every match,
+/// not only this page.
+#[derive(Debug, Clone, Serialize)]
+pub struct JobPage {
+    pub jobs: Vec<JobView>,
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// A page of a job's log (`GET /api/jobs/{id}/logs`). Ask again with
+/// `after=next_after` for the lines that follow; an empty page means none yet.
+#[derive(Debug, Clone, Serialize)]
+pub struct LogPage {
+    pub job_id: Uuid,
+    /// The job's status when the page was read, so a reader knows when to stop asking.
+    pub status: JobStatus,
+    pub lines: Vec<LogView>,
+    /// The last seq on this page, or the `after` asked for when the page is empty.
+    pub next_after: i64,
 }
 
 #[cfg(test)]

@@ -40,6 +40,7 @@ fn request(product_key: Option<&str>) -> JobRequest {
         create_iso: false,
         compression: "lzx".into(),
         log_level: LogLevel::Normal,
+        options: Default::default(),
     }
 }
 

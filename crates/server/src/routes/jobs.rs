@@ -8,9 +8,9 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
-use wait_store::{JobStatus, Role};
+use wait_store::JobStatus;
 
-use crate::auth::AuthUser;
+use crate::auth::{RequireBuilder, RequireViewer};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::views::JobView;
@@ -32,10 +32,9 @@ struct Created {
 
 async fn create_job(
     State(state): State<AppState>,
-    auth: AuthUser,
+    RequireBuilder(auth): RequireBuilder,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
-    auth.require(Role::Builder)?;
     let parsed = job_request::parse(&body)?;
     let repo = state.repo.clone();
     let request = tokio::task::spawn_blocking(move || job_request::resolve(&repo, parsed))
@@ -74,7 +73,7 @@ pub(crate) fn parse_job_id(raw: &str) -> Result<Uuid, ApiError> {
 
 async fn get_job(
     State(state): State<AppState>,
-    _auth: AuthUser,
+    _auth: RequireViewer,
     ApiQuery(q): ApiQuery<JobQuery>,
 ) -> Result<Json<JobView>, ApiError> {
     let job = match q.job_id.as_deref().filter(|s| !s.is_empty()) {
@@ -107,7 +106,7 @@ struct QueueView {
 
 async fn queue(
     State(state): State<AppState>,
-    _auth: AuthUser,
+    _auth: RequireViewer,
 ) -> Result<Json<QueueView>, ApiError> {
     let jobs = state.store.queue().await?;
     let mut position = 0u32;
@@ -137,7 +136,7 @@ struct StreamQuery {
 
 async fn stream(
     State(state): State<AppState>,
-    _auth: AuthUser,
+    _auth: RequireViewer,
     headers: HeaderMap,
     ApiQuery(q): ApiQuery<StreamQuery>,
 ) -> Result<Response, ApiError> {

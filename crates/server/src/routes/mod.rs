@@ -1,8 +1,18 @@
 //! One module per resource, merged here with the layers every route shares.
 
+pub mod admin;
 pub mod auth;
+pub mod clone;
+pub mod history;
+pub mod job_actions;
 pub mod jobs;
+pub mod outputs;
+mod params;
+pub mod resources;
+pub mod slack;
 pub mod system;
+pub mod table;
+pub mod webhooks;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -15,8 +25,16 @@ use crate::{AppState, ServerConfig};
 pub(crate) fn router(config: &ServerConfig) -> Router<AppState> {
     Router::new()
         .merge(auth::router())
+        .merge(admin::router())
         .merge(jobs::router())
+        .merge(history::router())
+        .merge(job_actions::router())
+        .merge(resources::router())
+        .merge(outputs::router())
+        .merge(clone::router())
         .merge(system::router())
+        .merge(webhooks::router())
+        .merge(slack::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(config.body_limit))
