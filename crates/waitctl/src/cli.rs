@@ -49,6 +49,19 @@ pub struct WorkerArgs {
     /// to the queue.
     #[arg(long, env = "WAIT_DRAIN_SECONDS", default_value_t = 30)]
     pub drain_seconds: u64,
+    /// An external command run at a named point of every build, e.g.
+    /// `--hook 'after_stage.drivers=/opt/scan.sh'` (repeatable). Points:
+    /// before_stage.<stage>, after_stage.<stage>, before_publish, after_publish.
+    #[arg(long = "hook", value_parser = parse_hook_arg)]
+    pub hooks: Vec<wait_pipeline::Hook>,
+    /// Let board driver downloads reach loopback and private addresses (a vendor
+    /// mirror on the local network).
+    #[arg(long, env = "WAIT_DOWNLOAD_ALLOW_PRIVATE")]
+    pub download_allow_private: bool,
+}
+
+fn parse_hook_arg(spec: &str) -> Result<wait_pipeline::Hook, String> {
+    wait_pipeline::parse_hook(spec).map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Subcommand)]
@@ -94,6 +107,11 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Manage API tokens (`Authorization: Bearer`) for scripts and CI.
+    Token {
+        #[command(subcommand)]
+        command: crate::token::TokenCommand,
+    },
     /// Inspect WIM/ESD files.
     Image {
         #[command(subcommand)]
@@ -113,6 +131,17 @@ pub enum Command {
     Bench {
         #[command(subcommand)]
         command: BenchCommand,
+    },
+    /// Validate a job's published output again (its state is not changed): exit 0
+    /// when every check passes, 1 when one fails, 2 when nothing could be checked.
+    Validate {
+        #[command(flatten)]
+        common: Common,
+        /// The job id.
+        job: String,
+        /// Print the report as JSON instead of PASS/FAIL lines.
+        #[arg(long)]
+        json: bool,
     },
     /// Build a demo repository with a synthetic base image, run one build end to end,
     /// and keep serving (or exit with --once).
@@ -207,6 +236,8 @@ pub enum BenchCommand {
     },
     /// Scan a generated repository cold and warm; sha256 throughput next to openssl.
     Repo(crate::bench_repo::BenchRepoArgs),
+    /// A whole build (submit to Completed) next to a cp + wimlib-imagex + md5sum script.
+    Build(crate::bench_build::BenchBuildArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -295,7 +326,12 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench {
             command: BenchCommand::Repo(args),
         } => crate::bench_repo::run(&args),
+        Command::Bench {
+            command: BenchCommand::Build(args),
+        } => crate::bench_build::run(&args).await,
         Command::Repo { command } => crate::repo::dispatch(command),
+        Command::Token { command } => crate::token::run(command).await,
+        Command::Validate { common, job, json } => crate::validate::run(&common, &job, json).await,
         Command::Demo {
             common,
             worker,

@@ -78,6 +78,7 @@ pub async fn run(
         create_iso: false,
         compression: "lzx".to_string(),
         log_level: LogLevel::Normal,
+        options: Default::default(),
     };
     let job = env.store.create_job(&request, Some(DEMO_USER)).await?;
     println!("Submitted job {} for {}", job.job_id, demo.board);

@@ -2,6 +2,7 @@
 //! over to the libraries; nothing here builds images or speaks HTTP itself.
 
 mod bench;
+mod bench_build;
 mod bench_repo;
 mod cli;
 mod demo;
@@ -10,7 +11,9 @@ mod image;
 mod iso;
 mod repo;
 mod run;
+mod token;
 mod user;
+mod validate;
 
 use clap::Parser;
 

@@ -58,7 +58,19 @@ pub async fn serve_until(
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr().context("listener has no address")?;
     tracing::info!("serving http://{addr}");
-    let state = wait_server::AppState::new(env.store.clone(), env.repo.clone());
+    let config = wait_server::ServerConfig {
+        slack_signing_secret: std::env::var("WAIT_SLACK_SIGNING_SECRET")
+            .ok()
+            .filter(|v| !v.is_empty()),
+        slack_default_user: std::env::var("WAIT_SLACK_DEFAULT_USER")
+            .ok()
+            .filter(|v| !v.is_empty()),
+        webhook_allow_private: std::env::var("WAIT_WEBHOOK_ALLOW_PRIVATE")
+            .is_ok_and(|v| matches!(v.trim(), "1" | "true" | "yes")),
+        ..wait_server::ServerConfig::default()
+    };
+    let state = wait_server::AppState::with_config(env.store.clone(), env.repo.clone(), config)
+        .with_hash_cache(crate::repo::cache_file(&env.data_dir));
     wait_server::serve(listener, state, until(stop.clone()))
         .await
         .context("HTTP server failed")?;
@@ -86,6 +98,8 @@ pub fn spawn_workers_for(
             config.drain_deadline = Duration::from_secs(args.drain_seconds);
             config.stages = stages;
             config.hash_cache = Some(crate::repo::cache_file(&env.data_dir));
+            config.hooks = args.hooks.clone();
+            config.download.allow_private = args.download_allow_private;
             let worker = Worker::new(env.store.clone(), env.repo.clone(), config);
             let stop = stop.clone();
             tokio::spawn(async move { worker.run(until(stop)).await })

@@ -100,8 +100,13 @@ async fn submit_and_follow(db: Option<&str>) {
     assert!(add.wait().unwrap().success());
 
     let (_server, url) = start(&data, db);
+    // a browser on the web UI names the server as its Origin; the session cookie's
+    // CSRF check wants that on every POST
+    let mut origin = reqwest::header::HeaderMap::new();
+    origin.insert(reqwest::header::ORIGIN, url.parse().unwrap());
     let http = reqwest::Client::builder()
         .cookie_store(true)
+        .default_headers(origin)
         .build()
         .unwrap();
     let health: Value = http

@@ -27,6 +27,7 @@ fn request(board: &str, base_image: &str) -> JobRequest {
         create_iso: false,
         compression: "lzx".into(),
         log_level: LogLevel::Normal,
+        options: Default::default(),
     }
 }
 
