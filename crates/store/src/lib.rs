@@ -19,6 +19,7 @@ mod queue;
 mod rows;
 mod schema;
 mod search;
+mod stats;
 mod tokens;
 mod users;
 mod wake;
@@ -36,6 +37,7 @@ pub use logs::MAX_LOG_PAGE;
 pub use mask::mask_product_key;
 pub use queue::Stages;
 pub use search::JobSearch;
+pub use stats::{BUILD_DURATION_BOUNDS_SECS, DurationHistogram, StoreStats, WebhookAttemptCounts};
 pub use tokens::{ApiToken, MAX_TOKEN_NAME_LEN, TOKEN_PREFIX};
 pub use users::{MAX_USERNAME_LEN, UserAccount, UserChanges, hash_password};
 pub use webhooks::{

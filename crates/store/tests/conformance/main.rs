@@ -45,6 +45,7 @@ mod retry;
 mod schema;
 mod search;
 mod stages;
+mod stats;
 mod tokens;
 mod users;
 mod webhooks;
