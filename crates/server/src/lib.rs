@@ -10,11 +10,14 @@ pub mod csrf;
 pub mod error;
 pub mod extract;
 pub mod job_request;
+pub mod metrics;
+pub mod openapi;
 pub mod outputs;
 pub mod ratelimit;
 pub mod routes;
 pub mod slack;
 mod sse;
+pub mod ui;
 pub mod views;
 pub mod webhooks;
 

@@ -107,6 +107,16 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Jobs on a running server, over HTTP (`--server`, `--token` or `waitctl login`).
+    Job {
+        #[command(flatten)]
+        client: crate::client::ClientArgs,
+        // boxed: the request flags would make every Command value large
+        #[command(subcommand)]
+        command: Box<crate::client::JobCommand>,
+    },
+    /// Log in to a server and save the session for the `job` commands.
+    Login(crate::client::LoginArgs),
     /// Manage API tokens (`Authorization: Bearer`) for scripts and CI.
     Token {
         #[command(subcommand)]
@@ -331,6 +341,8 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         } => crate::bench_build::run(&args).await,
         Command::Repo { command } => crate::repo::dispatch(command),
         Command::Token { command } => crate::token::run(command).await,
+        Command::Job { client, command } => crate::client::run_job(client, *command).await,
+        Command::Login(args) => crate::client::run_login(args).await,
         Command::Validate { common, job, json } => crate::validate::run(&common, &job, json).await,
         Command::Demo {
             common,

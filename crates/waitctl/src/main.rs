@@ -5,6 +5,7 @@ mod bench;
 mod bench_build;
 mod bench_repo;
 mod cli;
+mod client;
 mod demo;
 mod env;
 mod image;

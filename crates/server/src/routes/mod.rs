@@ -35,14 +35,17 @@ pub(crate) fn router(config: &ServerConfig) -> Router<AppState> {
         .merge(system::router())
         .merge(webhooks::router())
         .merge(slack::router())
-        .fallback(not_found)
+        .route("/metrics", axum::routing::get(crate::metrics::serve))
+        .route(
+            "/api/openapi.json",
+            axum::routing::get(crate::openapi::serve),
+        )
+        // JSON 404 under /api/, the embedded web UI everywhere else
+        .fallback(crate::ui::fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(config.body_limit))
+        .layer(crate::metrics::layer())
         .layer(TraceLayer::new_for_http())
-}
-
-async fn not_found() -> ApiError {
-    ApiError::not_found("no such endpoint")
 }
 
 async fn method_not_allowed() -> ApiError {

@@ -197,4 +197,7 @@ pub const ROUTES: &[RouteSpec] = &[
     at(Method::POST, "/api/integrations/slack/command", PUBLIC),
     // system
     at(Method::GET, "/api/health", PUBLIC),
+    // monitoring (viewer: Prometheus scrapes with a viewer API token as bearer)
+    at(Method::GET, "/metrics", VIEWER),
+    at(Method::GET, "/api/openapi.json", PUBLIC),
 ];
