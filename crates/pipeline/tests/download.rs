@@ -413,7 +413,7 @@ fn symlink_zip() -> Vec<u8> {
 }
 
 #[tokio::test]
-async fn unsafe_archive_entries_are_refused_and_nothing_escapes() {
+async fn escaping_archive_entries_are_refused_and_nothing_escapes() {
     let server = Server::start();
     let cases: Vec<(&str, Vec<u8>)> = vec![
         ("/dotdot.zip", hostile_zip("../../evil.inf")),

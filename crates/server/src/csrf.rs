@@ -14,14 +14,14 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use crate::error::ApiError;
 
 /// Whether a method may change state, so that a forged one matters.
-pub fn is_unsafe(method: &Method) -> bool {
+pub fn is_state_changing(method: &Method) -> bool {
     !matches!(
         *method,
         Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
     )
 }
 
-/// A request authenticated by the session cookie: unsafe methods need a matching
+/// A request authenticated by the session cookie: state-changing methods need a matching
 /// `Origin` or `Referer`.
 pub fn check_cookie_request(
     method: &Method,
@@ -29,7 +29,7 @@ pub fn check_cookie_request(
     headers: &HeaderMap,
     allowed: &[String],
 ) -> Result<(), ApiError> {
-    if !is_unsafe(method) {
+    if !is_state_changing(method) {
         return Ok(());
     }
     let source = match headers.get(ORIGIN) {
@@ -159,7 +159,7 @@ mod tests {
             assert!(check_cookie_request(&method, &uri, &HeaderMap::new(), &[]).is_ok());
         }
         for method in [Method::POST, Method::PUT, Method::PATCH, Method::DELETE] {
-            assert!(is_unsafe(&method), "{method}");
+            assert!(is_state_changing(&method), "{method}");
         }
     }
 

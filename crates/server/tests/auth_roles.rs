@@ -26,7 +26,7 @@ fn lower(role: Role) -> Option<Role> {
     }
 }
 
-/// A request for a table entry: unsafe methods get an empty JSON object as body, so
+/// A request for a table entry: state-changing methods get an empty JSON object as body, so
 /// every handler gets as far as its checks.
 fn probe(client: &Client, app: &TestApp, spec: &RouteSpec) -> reqwest::RequestBuilder {
     let req = client.request(spec.method.clone(), app.url(spec.example));

@@ -144,7 +144,9 @@ fn extract_media(cx: &StageContext<'_>, media_name: &str) -> Result<MediaTree, P
     for (inner, _) in &files {
         cx.check_cancel()?;
         let dest = safe_join(&dir, inner).ok_or_else(|| {
-            PipelineError::Permanent(format!("create_iso: {media_name}: unsafe path {inner:?}"))
+            PipelineError::Permanent(format!(
+                "create_iso: {media_name}: path {inner:?} leaves the media tree"
+            ))
         })?;
         if let Some(parent) = dest.parent() {
             std::fs::create_dir_all(parent).map_err(|e| PipelineError::io(parent, e))?;

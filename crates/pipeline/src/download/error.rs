@@ -63,7 +63,9 @@ pub enum DownloadError {
     NotAnArchive { url: String, what: String },
     #[error("the driver archive from {url} is not a readable zip archive: {reason}")]
     Archive { url: String, reason: String },
-    #[error("the driver archive from {url} has an unsafe entry {entry:?}: it {reason}")]
+    #[error(
+        "the driver archive from {url} has an entry {entry:?} that must not be unpacked: it {reason}"
+    )]
     UnsafeEntry {
         url: String,
         entry: String,

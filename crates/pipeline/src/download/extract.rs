@@ -85,17 +85,17 @@ pub(super) fn extract_zip(
         }
         let mut entry = zip.by_index(index).map_err(bad_zip)?;
         let name = entry.name().to_owned();
-        let unsafe_entry = |reason: &'static str| DownloadError::UnsafeEntry {
+        let refused_entry = |reason: &'static str| DownloadError::UnsafeEntry {
             url: url.to_owned(),
             entry: name.clone(),
             reason,
         };
-        let rel = safe_relative_path(&name).map_err(unsafe_entry)?;
+        let rel = safe_relative_path(&name).map_err(refused_entry)?;
         if let Some(mode) = entry.unix_mode() {
             match mode & 0o170_000 {
                 0 | 0o100_000 | 0o040_000 => {}
-                0o120_000 => return Err(unsafe_entry("is a symbolic link")),
-                _ => return Err(unsafe_entry("is a device, pipe or socket")),
+                0o120_000 => return Err(refused_entry("is a symbolic link")),
+                _ => return Err(refused_entry("is a device, pipe or socket")),
             }
         }
         let path = dest.join(&rel);
@@ -117,7 +117,7 @@ pub(super) fn extract_zip(
             .create_new(true)
             .open(&path)
             .map_err(|e| match e.kind() {
-                std::io::ErrorKind::AlreadyExists => unsafe_entry("appears twice"),
+                std::io::ErrorKind::AlreadyExists => refused_entry("appears twice"),
                 _ => io(&path, e),
             })?;
         let mut out = BufWriter::new(out);
