@@ -475,6 +475,19 @@ pub fn resolve(repo: &Repository, mut req: JobRequest) -> Result<JobRequest, Api
     Ok(req)
 }
 
+/// `resolve`, answered from memory when the same request resolved before and the
+/// repository parts it reads are unchanged since (see `resolve_cache`). Blocking.
+pub fn resolve_cached(repo: &Repository, req: JobRequest) -> Result<JobRequest, ApiError> {
+    match crate::resolve_cache::lookup(repo, &req) {
+        Ok(resolved) => Ok(resolved),
+        Err(pending) => {
+            let resolved = resolve(repo, req)?;
+            pending.store(&resolved);
+            Ok(resolved)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

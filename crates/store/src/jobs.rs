@@ -212,19 +212,14 @@ impl Store {
     }
 
     /// Queued and running jobs in run order (running first, then queued FIFO by priority).
+    /// Read as one JSON text per row (see `queue_read`).
     pub async fn queue(&self) -> Result<Vec<Job>> {
-        let rows: Vec<JobRow> = on_pool!(self.pool(), |pool| {
-            sqlx::query_as(&format!(
-                "SELECT * FROM build_jobs
-                  WHERE status = 'Queued' OR status IN {RUNNING_SQL}
-                  ORDER BY CASE WHEN status = 'Queued' THEN 1 ELSE 0 END,
-                           CASE WHEN status = 'Queued' THEN NULL ELSE started_at END,
-                           priority DESC, seq ASC"
-            ))
-            .fetch_all(pool)
-            .await?
+        let rows: Vec<(String,)> = on_pool!(self.pool(), |pool| {
+            sqlx::query_as(b::queue_sql()).fetch_all(pool).await?
         });
-        jobs_from_rows(rows)
+        rows.iter()
+            .map(|(text,)| crate::queue_read::job_from_json(text))
+            .collect()
     }
 
     /// 1-based position among queued jobs; None when not queued.

@@ -16,6 +16,7 @@ use crate::backend::{ErrorClass, RUNNING_SQL, classify_error, on_pool};
 use crate::clock::{after_ms, now_ms, to_ms};
 use crate::events::record_event;
 use crate::jobs::{not_found, retry_backoff};
+use crate::queue_read::ACTIVE_SQL;
 use crate::rows::{JobRow, to_json};
 use crate::{CancelOutcome, EventKind, Job, JobStatus, JobUpdate, Result, Store, StoreError};
 
@@ -93,10 +94,6 @@ pub(crate) fn claimable(stages: Stages) -> String {
     // the first match, instead of sorting every queued row on each claim.
     format!("(status IN {ACTIVE_SQL} AND ({any_of}))")
 }
-
-/// The statuses of `build_jobs_active_idx` (0002 migration), spelled exactly as there.
-const ACTIVE_SQL: &str =
-    "('Queued', 'Processing_Build', 'Pending_Validation', 'Processing_Validation')";
 
 /// Finishing jobs whose worker died for good (cancelled or out of attempts) is not
 /// needed for correctness, since the claim never takes them; it runs at most this often

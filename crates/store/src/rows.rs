@@ -7,7 +7,9 @@ use uuid::Uuid;
 use crate::clock::{from_ms, opt_from_ms};
 use crate::{Job, JobRequest, JobStatus, LogLevel, LogLine, Result, Role, StoreError, User};
 
-#[derive(Debug, sqlx::FromRow)]
+/// Decodes from a row, or from the row's JSON object (`queue_read`), where booleans
+/// arrive as `true`/`false` from PostgreSQL and as 0/1 from SQLite.
+#[derive(Debug, sqlx::FromRow, serde::Deserialize)]
 pub(crate) struct JobRow {
     job_id: String,
     status: String,
@@ -24,6 +26,7 @@ pub(crate) struct JobRow {
     answer_file: Option<String>,
     product_key: Option<String>,
     key_variants: String,
+    #[serde(deserialize_with = "flag")]
     create_iso: bool,
     compression: String,
     log_level: String,
@@ -34,10 +37,13 @@ pub(crate) struct JobRow {
     finished_at: Option<i64>,
     attempt: i64,
     max_attempts: i64,
-    /// Claims that ended without failing; see the 0002 migration.
+    /// Claims that ended without failing; see the 0002 migration. Not in the queue's
+    /// JSON: only the claim reads it.
+    #[serde(default)]
     pub(crate) handoffs: i64,
     lease_owner: Option<String>,
     lease_expires_at: Option<i64>,
+    #[serde(deserialize_with = "flag")]
     cancel_requested: bool,
     priority: i64,
     error: Option<String>,
@@ -51,6 +57,19 @@ impl JobRow {
     pub(crate) fn job_id(&self) -> &str {
         &self.job_id
     }
+}
+
+fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<bool, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Flag {
+        Bool(bool),
+        Int(i64),
+    }
+    Ok(match <Flag as serde::Deserialize>::deserialize(d)? {
+        Flag::Bool(b) => b,
+        Flag::Int(i) => i != 0,
+    })
 }
 
 pub(crate) fn parse_uuid(field: &'static str, s: &str) -> Result<Uuid> {

@@ -66,6 +66,13 @@ pub(crate) fn insert_event_sql() -> &'static str {
     &SQL
 }
 
+/// The queue, one JSON text per job (see `crate::queue_read`).
+pub(crate) fn queue_sql() -> &'static str {
+    static SQL: LazyLock<String> =
+        LazyLock::new(|| crate::queue_read::queue_sql("json_build_object", "::text"));
+    &SQL
+}
+
 /// Insert a job, its `job.queued` event and the wake-up notification in ONE statement
 /// (data-modifying CTEs), so creating a job costs one round trip.
 pub(crate) fn create_job_sql() -> &'static str {

@@ -2,8 +2,10 @@
 //! write transaction takes the lock up front (`BEGIN IMMEDIATE`) and the claim is a plain
 //! `UPDATE … WHERE job_id = (SELECT … LIMIT 1)`.
 
+use std::collections::HashMap;
+use std::path::PathBuf;
 use std::str::FromStr;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -13,7 +15,6 @@ use crate::{Result, Stages, StoreError};
 
 pub(crate) type Db = sqlx::Sqlite;
 pub(crate) type Pool = sqlx::Pool<Db>;
-pub(crate) type Tx = sqlx::Transaction<'static, Db>;
 
 /// How long a statement waits for another writer before giving up with "busy".
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -54,10 +55,66 @@ pub(crate) async fn connect(options: SqliteConnectOptions) -> Result<Pool> {
     Ok(pool)
 }
 
+/// Writers of one database file take turns here, first come first served, before
+/// `BEGIN IMMEDIATE`. Without it, every writer but one spins in SQLite's busy handler,
+/// which sleeps 1, 2, 5 … 100 ms between tries and lets a newcomer overtake a writer
+/// that has waited long: under load that made write latency both high and erratic.
+/// Keyed by file name, so every pool of one file in this process shares the turn;
+/// other processes still meet SQLite's own lock (and its busy timeout).
+static WRITE_TURNS: LazyLock<std::sync::Mutex<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>> =
+    LazyLock::new(Default::default);
+
+fn write_turn(pool: &Pool) -> Arc<tokio::sync::Mutex<()>> {
+    let file = pool.connect_options().get_filename().to_path_buf();
+    let mut turns = WRITE_TURNS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    turns.entry(file).or_default().clone()
+}
+
+/// A write transaction that holds this process's write turn until it ends.
+pub(crate) struct Tx {
+    // Declared first so the transaction is dropped (rolled back) before the turn is
+    // handed on.
+    inner: sqlx::Transaction<'static, Db>,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Tx {
+    pub(crate) async fn commit(self) -> std::result::Result<(), sqlx::Error> {
+        self.inner.commit().await
+    }
+
+    #[allow(dead_code)]
+    pub(crate) async fn rollback(self) -> std::result::Result<(), sqlx::Error> {
+        self.inner.rollback().await
+    }
+}
+
+impl std::ops::Deref for Tx {
+    type Target = sqlx::SqliteConnection;
+    fn deref(&self) -> &Self::Target {
+        &self.inner
+    }
+}
+
+impl std::ops::DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.inner
+    }
+}
+
 /// Start a transaction that holds the write lock from its first statement, so a
-/// read-then-write inside it cannot interleave with another writer.
+/// read-then-write inside it cannot interleave with another writer. Waits for this
+/// process's write turn first (see `WRITE_TURNS`); should the turn not come within
+/// the busy timeout (a writer stuck, or one nested inside another), it goes ahead
+/// without it and SQLite's own locking decides, as it always did.
 pub(crate) async fn begin_write(pool: &Pool) -> Result<Tx> {
-    Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
+    let turn = tokio::time::timeout(BUSY_TIMEOUT, write_turn(pool).lock_owned())
+        .await
+        .ok();
+    let inner = pool.begin_with("BEGIN IMMEDIATE").await?;
+    Ok(Tx { inner, _turn: turn })
 }
 
 /// Appended to a `SELECT` that is followed by an update of the same row. Nothing here:
@@ -92,6 +149,13 @@ fn claim_sql(stages: Stages) -> &'static str {
 /// Write the event of the job that just changed (see `super::insert_event_sql`).
 pub(crate) fn insert_event_sql() -> &'static str {
     static SQL: LazyLock<String> = LazyLock::new(|| super::insert_event_sql("json_object", ""));
+    &SQL
+}
+
+/// The queue, one JSON text per job (see `crate::queue_read`).
+pub(crate) fn queue_sql() -> &'static str {
+    static SQL: LazyLock<String> =
+        LazyLock::new(|| crate::queue_read::queue_sql("json_object", ""));
     &SQL
 }
 
