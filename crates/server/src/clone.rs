@@ -13,7 +13,7 @@ use wait_catalog::{HashCache, Repository};
 use wait_store::Resource;
 
 /// One recorded input whose file is no longer what the job used.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct InputChange {
     /// As recorded on the job: relative to the repository root, '/'-separated.
     pub path: String,

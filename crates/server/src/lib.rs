@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod outputs;
 pub mod ratelimit;
+mod resolve_cache;
 pub mod routes;
 pub mod slack;
 mod sse;

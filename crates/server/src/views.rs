@@ -4,8 +4,11 @@
 
 use serde::Serialize;
 use time::OffsetDateTime;
+use utoipa::ToSchema;
 use uuid::Uuid;
 use wait_store::{Job, JobStatus, LogLevel, LogLine, Resource};
+
+use crate::openapi::mirrors;
 
 pub use wait_store::mask_product_key;
 
@@ -19,9 +22,11 @@ pub fn redact(text: &str, product_key: Option<&str>) -> String {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct JobView {
+    #[schema(value_type = String, format = "uuid")]
     pub job_id: Uuid,
+    #[schema(value_type = mirrors::JobStatus)]
     pub status: JobStatus,
     pub progress: u8,
     pub stage: Option<String>,
@@ -38,17 +43,21 @@ pub struct JobView {
     pub product_key: Option<String>,
     pub key_variants: String,
     pub create_iso: bool,
-    /// File stem of the output image; None = `install`.
+    /// File stem of the output image; null = `install`.
     pub image_name: Option<String>,
     pub recompress_winre: bool,
     pub compression: String,
+    #[schema(value_type = mirrors::LogLevel)]
     pub log_level: LogLevel,
     pub created_by: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub started_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub finished_at: Option<OffsetDateTime>,
     pub attempt: i64,
     pub max_attempts: i64,
@@ -56,11 +65,13 @@ pub struct JobView {
     pub warnings: Vec<String>,
     pub output_dir: Option<String>,
     pub output_files: Vec<String>,
+    #[schema(value_type = Vec<mirrors::Resource>)]
     pub resources: Vec<Resource>,
     pub cancel_requested: bool,
     pub priority: i64,
     /// 1-based place among queued jobs; only present on queued jobs.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = u32)]
     pub queue_position: Option<u32>,
 }
 
@@ -112,11 +123,13 @@ impl JobView {
 }
 
 /// One log line as sent on the job stream.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct LogView {
     pub seq: i64,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub ts: OffsetDateTime,
+    #[schema(value_type = mirrors::LogLevel)]
     pub level: LogLevel,
     pub stage: Option<String>,
     pub message: String,
@@ -136,7 +149,7 @@ impl LogView {
 
 /// A page of jobs (`GET /api/jobs`, `GET /api/jobs/search`): `total` counts every match,
 /// not only this page.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct JobPage {
     pub jobs: Vec<JobView>,
     pub total: i64,
@@ -146,10 +159,12 @@ pub struct JobPage {
 
 /// A page of a job's log (`GET /api/jobs/{id}/logs`). Ask again with
 /// `after=next_after` for the lines that follow; an empty page means none yet.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct LogPage {
+    #[schema(value_type = String, format = "uuid")]
     pub job_id: Uuid,
     /// The job's status when the page was read, so a reader knows when to stop asking.
+    #[schema(value_type = mirrors::JobStatus)]
     pub status: JobStatus,
     pub lines: Vec<LogView>,
     /// The last seq on this page, or the `after` asked for when the page is empty.

@@ -157,6 +157,8 @@ async fn streams_and_downloads_name_their_content_types() {
     );
     let login = operation(&doc, "post", "/api/auth/login");
     let body = &login["requestBody"]["content"]["application/json"]["schema"];
+    assert_eq!(body["$ref"], "#/components/schemas/LoginBody");
+    let body = &doc["components"]["schemas"]["LoginBody"];
     assert_eq!(
         body["required"],
         serde_json::json!(["username", "password"])

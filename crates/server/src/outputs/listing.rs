@@ -17,13 +17,13 @@ use super::names::PlainName;
 pub const FAILED_SUFFIX: &str = "_FAILED_VALIDATION";
 
 /// The outputs of one customer, newest first.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CustomerOutputs {
     pub customer: String,
     pub outputs: Vec<OutputEntry>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OutputEntry {
     pub customer: String,
     /// The folder name: the `{job}` of the download URLs.
@@ -42,7 +42,7 @@ pub struct OutputEntry {
     pub problems: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct VariantEntry {
     pub variant: String,
     pub image_file: String,
@@ -53,7 +53,7 @@ pub struct VariantEntry {
     pub iso: Option<FileEntry>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FileEntry {
     pub file: String,
     pub size: Option<u64>,

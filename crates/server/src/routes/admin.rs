@@ -34,13 +34,15 @@ pub fn router() -> Router<AppState> {
 }
 
 /// A user as administrators see it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct AccountView {
     id: i64,
     username: String,
+    #[schema(value_type = crate::openapi::mirrors::Role)]
     role: Role,
     disabled: bool,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     created_at: OffsetDateTime,
 }
 
@@ -56,13 +58,13 @@ impl From<UserAccount> for AccountView {
     }
 }
 
-#[derive(Debug, Serialize)]
-struct AccountEnvelope {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct AccountEnvelope {
     user: AccountView,
 }
 
-#[derive(Debug, Serialize)]
-struct AccountList {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct AccountList {
     users: Vec<AccountView>,
 }
 
@@ -104,11 +106,12 @@ async fn list_users(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateUser {
+pub(crate) struct CreateUser {
     username: String,
     password: String,
+    #[schema(value_type = crate::openapi::mirrors::Role)]
     role: String,
 }
 
@@ -131,9 +134,10 @@ async fn create_user(
     Ok((StatusCode::CREATED, Json(AccountEnvelope { user })).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct UpdateUser {
+pub(crate) struct UpdateUser {
+    #[schema(value_type = Option<crate::openapi::mirrors::Role>)]
     role: Option<String>,
     password: Option<String>,
     disabled: Option<bool>,
@@ -197,20 +201,25 @@ async fn delete_user(
 }
 
 /// A token as listed: never its secret or hash.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct TokenView {
     id: i64,
     name: String,
     user: String,
     /// `active`, `expired` or `revoked`.
+    #[schema(value_type = String)]
     state: &'static str,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     expires_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     last_used_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     revoked_at: Option<OffsetDateTime>,
 }
 
@@ -239,14 +248,14 @@ impl TokenView {
     }
 }
 
-#[derive(Debug, Serialize)]
-struct TokenList {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct TokenList {
     tokens: Vec<TokenView>,
 }
 
 /// The answer to a create: the listed fields and, this once, the secret.
-#[derive(Debug, Serialize)]
-struct CreatedToken {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct CreatedToken {
     #[serde(flatten)]
     view: TokenView,
     token: String,
@@ -293,9 +302,9 @@ async fn list_tokens(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateToken {
+pub(crate) struct CreateToken {
     name: String,
     user: Option<String>,
     expires_in_days: Option<u32>,

@@ -31,17 +31,18 @@ pub fn router() -> Router<AppState> {
         .route("/api/auth/me", get(me))
 }
 
-#[derive(Debug, Deserialize)]
-struct LoginBody {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct LoginBody {
     username: String,
     password: String,
 }
 
 /// The public face of a user.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct UserView {
     pub id: i64,
     pub username: String,
+    #[schema(value_type = crate::openapi::mirrors::Role)]
     pub role: wait_store::Role,
 }
 
@@ -55,8 +56,8 @@ impl From<User> for UserView {
     }
 }
 
-#[derive(Debug, Serialize)]
-struct UserEnvelope {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct UserEnvelope {
     user: UserView,
 }
 

@@ -34,8 +34,9 @@ struct CloneQuery {
     strict: Option<bool>,
 }
 
-#[derive(Debug, Serialize)]
-struct Cloned {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Cloned {
+    #[schema(value_type = String, format = "uuid")]
     job_id: Uuid,
     inputs: &'static str,
     changed: Vec<InputChange>,

@@ -23,9 +23,12 @@ pub fn router() -> Router<AppState> {
         .route("/api/job/stream", get(stream))
 }
 
-#[derive(Debug, Serialize)]
-struct Created {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = JobCreated)]
+pub(crate) struct Created {
+    #[schema(value_type = String, format = "uuid")]
     job_id: Uuid,
+    #[schema(value_type = crate::openapi::mirrors::JobStatus)]
     status: JobStatus,
     queue_position: Option<u32>,
 }
@@ -37,7 +40,7 @@ async fn create_job(
 ) -> Result<Response, ApiError> {
     let parsed = job_request::parse(&body)?;
     let repo = state.repo.clone();
-    let request = tokio::task::spawn_blocking(move || job_request::resolve(&repo, parsed))
+    let request = tokio::task::spawn_blocking(move || job_request::resolve_cached(&repo, parsed))
         .await
         .map_err(ApiError::internal)??;
     let job = state
@@ -99,8 +102,8 @@ async fn get_job(
     Ok(Json(JobView::new(job, position)))
 }
 
-#[derive(Debug, Serialize)]
-struct QueueView {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct QueueView {
     jobs: Vec<JobView>,
 }
 

@@ -53,8 +53,9 @@ struct ListQuery {
     q: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
-struct Listing {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = OutputListing)]
+pub(crate) struct Listing {
     customers: Vec<CustomerOutputs>,
     /// Output folders listed, over all customers.
     total: usize,

@@ -9,11 +9,11 @@
 //! component listings take an optional `base_image` (and `index`) to add a `fit` to every
 //! entry.
 
-mod boards;
-mod components;
+pub(crate) mod boards;
+pub(crate) mod components;
 mod errors;
-mod image;
-mod tools;
+pub(crate) mod image;
+pub(crate) mod tools;
 mod tree;
 
 use axum::extract::State;

@@ -50,18 +50,22 @@ impl FromRequestParts<AppState> for Admin {
 }
 
 /// A webhook as the API shows it: copied field by field, never with the secret.
-#[derive(Debug, Serialize)]
-struct WebhookView {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct WebhookView {
     id: i64,
     url: String,
+    #[schema(value_type = Vec<crate::openapi::mirrors::EventKind>)]
     events: Vec<EventKind>,
+    #[schema(value_type = crate::openapi::mirrors::WebhookFormat)]
     format: WebhookFormat,
     active: bool,
     created_by: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     created_at: OffsetDateTime,
     /// Only in the answer that set it.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String)]
     secret: Option<String>,
 }
 
@@ -80,13 +84,14 @@ impl WebhookView {
     }
 }
 
-#[derive(Debug, Serialize)]
-struct WebhookList {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct WebhookList {
     webhooks: Vec<WebhookView>,
 }
 
-#[derive(Debug, Serialize)]
-struct DeliveryList {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct DeliveryList {
+    #[schema(value_type = Vec<crate::openapi::mirrors::WebhookDelivery>)]
     deliveries: Vec<WebhookDelivery>,
 }
 

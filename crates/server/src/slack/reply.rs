@@ -16,14 +16,14 @@ use crate::views::JobView;
 pub const QUEUE_LINES: usize = 10;
 
 /// Who sees the answer: only the caller, or everyone in the channel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Visibility {
     Ephemeral,
     InChannel,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct SlackReply {
     pub response_type: Visibility,
     pub text: String,

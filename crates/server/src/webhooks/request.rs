@@ -12,22 +12,27 @@ use super::policy::OutboundPolicy;
 use crate::error::ApiError;
 
 /// `POST /api/webhooks`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateWebhook {
+    #[schema(value_type = String, required = true)]
     pub url: Option<String>,
+    #[schema(value_type = Vec<crate::openapi::mirrors::EventKind>, required = true)]
     pub events: Option<Vec<String>>,
+    #[schema(value_type = Option<crate::openapi::mirrors::WebhookFormat>)]
     pub format: Option<String>,
     pub secret: Option<String>,
     pub active: Option<bool>,
 }
 
 /// `PATCH /api/webhooks/{id}`: absent fields stay as they are.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateWebhook {
     pub url: Option<String>,
+    #[schema(value_type = Option<Vec<crate::openapi::mirrors::EventKind>>)]
     pub events: Option<Vec<String>>,
+    #[schema(value_type = Option<crate::openapi::mirrors::WebhookFormat>)]
     pub format: Option<String>,
     pub active: Option<bool>,
     /// Replace the secret with this one.

@@ -42,13 +42,13 @@ fn resolve_board(repo: &Repository, raw: &str) -> Result<String, ApiError> {
 
 /// `GET /api/resources/motherboards`: boards with a driver folder and boards registered
 /// in the database, by name.
-#[derive(Debug, Serialize)]
-pub(super) struct Motherboards {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Motherboards {
     pub motherboards: Vec<BoardView>,
 }
 
-#[derive(Debug, Serialize)]
-pub(super) struct BoardView {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct BoardView {
     pub model: String,
     /// It has a folder under `2_Drivers/` (jobs can only be built for such boards).
     pub has_drivers: bool,
@@ -90,14 +90,14 @@ pub(super) fn motherboards(
 }
 
 /// `GET /api/resources/motherboards/search`: best match first.
-#[derive(Debug, Serialize)]
-pub(super) struct BoardSearch {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct BoardSearch {
     pub query: String,
     pub results: Vec<BoardHit>,
 }
 
-#[derive(Debug, Serialize)]
-pub(super) struct BoardHit {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct BoardHit {
     /// 0–1; 1 only for an exact match (ignoring case, spaces, `-` and `_`).
     pub score: f64,
     #[serde(flatten)]
@@ -129,8 +129,8 @@ pub(super) fn search_boards(
 }
 
 /// One driver set judged against an image.
-#[derive(Debug, Clone, Serialize)]
-pub(super) struct SetFit {
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub(crate) struct SetFit {
     pub fits: bool,
     pub reason: String,
 }
@@ -155,15 +155,18 @@ fn set_fit(set: &str, image: &ImageIdentity) -> SetFit {
 }
 
 /// A driver set with what its folder name says and, when an image was given, its fit.
-#[derive(Debug, Serialize)]
-pub(super) struct SetView {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct SetView {
     #[serde(flatten)]
+    #[schema(value_type = crate::openapi::mirrors::DriverSet)]
     pub set: DriverSet,
     /// What the folder name means, when it is a version token.
+    #[schema(value_type = Option<crate::openapi::mirrors::DriverToken>)]
     pub token: Option<DriverToken>,
     /// Why the folder name is not a version token.
     pub token_error: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = SetFit)]
     pub fit: Option<SetFit>,
 }
 
@@ -181,10 +184,11 @@ fn set_view(set: DriverSet, image: Option<&ImageIdentity>) -> SetView {
 }
 
 /// `GET /api/resources/driver-versions?motherboard=` (optionally `&base_image=&index=`).
-#[derive(Debug, Serialize)]
-pub(super) struct DriverVersions {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct DriverVersions {
     pub motherboard: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = ImageRef)]
     pub image: Option<ImageRef>,
     pub driver_sets: Vec<SetView>,
     /// The set a job without `driver_set` would use for the image.
@@ -222,17 +226,18 @@ pub(super) fn driver_versions(
 /// `GET /api/resources/drivers/recommend?motherboard=&base_image=` (`&index=`, default
 /// 1): the set a job without `driver_set` would use, and why; when none fits,
 /// `driver_set` is null and `reason` says so, and `candidates` say why each set does not.
-#[derive(Debug, Serialize)]
-pub(super) struct Recommend {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Recommend {
     pub motherboard: String,
     pub image: ImageRef,
+    #[schema(value_type = Option<crate::openapi::mirrors::DriverSet>)]
     pub driver_set: Option<DriverSet>,
     pub reason: String,
     pub candidates: Vec<Candidate>,
 }
 
-#[derive(Debug, Serialize)]
-pub(super) struct Candidate {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Candidate {
     pub name: String,
     pub path: String,
     pub inf_count: usize,

@@ -120,22 +120,25 @@ fn found_here(
 }
 
 /// A language pack or an update.
-#[derive(Debug, Serialize)]
-pub(super) struct PackageEntry {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct PackageEntry {
     /// Repository-relative path.
     pub path: String,
     /// The name a job uses for it.
     pub file: String,
     /// The customer folder (updates only).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String)]
     pub customer: Option<String>,
     /// The version folder it is in.
     pub token: String,
     pub size: u64,
+    #[schema(value_type = Option<crate::openapi::mirrors::PackageInfo>)]
     pub info: Option<PackageInfo>,
     /// Why `info` is missing.
     pub error: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = crate::openapi::mirrors::Fit)]
     pub fit: Option<Fit>,
 }
 
@@ -188,9 +191,10 @@ fn packages(
 }
 
 /// `GET /api/resources/langpacks`.
-#[derive(Debug, Serialize)]
-pub(super) struct LangPacks {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct LangPacks {
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = ImageRef)]
     pub image: Option<ImageRef>,
     pub langpacks: Vec<PackageEntry>,
 }
@@ -206,9 +210,10 @@ pub(super) fn langpacks(
 }
 
 /// `GET /api/resources/updates`.
-#[derive(Debug, Serialize)]
-pub(super) struct Updates {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Updates {
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = ImageRef)]
     pub image: Option<ImageRef>,
     pub updates: Vec<PackageEntry>,
 }
@@ -221,24 +226,27 @@ pub(super) fn updates(repo: &Repository, image: Option<&Selected>) -> Result<Upd
 }
 
 /// An installer.
-#[derive(Debug, Serialize)]
-pub(super) struct SoftwareEntry {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct SoftwareEntry {
     pub path: String,
     pub file: String,
     pub customer: String,
     pub token: String,
     pub size: u64,
+    #[schema(value_type = Option<crate::openapi::mirrors::SoftwareInfo>)]
     pub info: Option<SoftwareInfo>,
     /// Why `info` is missing (the file is not an installer WAIT can run).
     pub error: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = crate::openapi::mirrors::Fit)]
     pub fit: Option<Fit>,
 }
 
 /// `GET /api/resources/software`.
-#[derive(Debug, Serialize)]
-pub(super) struct Software {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Software {
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = ImageRef)]
     pub image: Option<ImageRef>,
     pub software: Vec<SoftwareEntry>,
 }
@@ -301,8 +309,8 @@ fn token_fit(token: &str, image: &ImageIdentity) -> Fit {
 }
 
 /// An answer file and what it sets.
-#[derive(Debug, Serialize)]
-pub(super) struct AnswerFileEntry {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct AnswerFileEntry {
     /// Repository-relative path; a job names it by this path (with or without the
     /// leading `5_AnswerFiles/`).
     pub path: String,
@@ -316,13 +324,15 @@ pub(super) struct AnswerFileEntry {
     /// What is wrong with it, with line numbers where known.
     pub problems: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = crate::openapi::mirrors::Fit)]
     pub fit: Option<Fit>,
 }
 
 /// `GET /api/resources/answer-files` (optionally `?motherboard=` for one board's).
-#[derive(Debug, Serialize)]
-pub(super) struct AnswerFiles {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct AnswerFiles {
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = ImageRef)]
     pub image: Option<ImageRef>,
     pub answer_files: Vec<AnswerFileEntry>,
 }

@@ -76,12 +76,13 @@ impl Selected {
 }
 
 /// An image as the answers name it, with the version folder names that describe it.
-#[derive(Debug, Clone, Serialize)]
-pub(super) struct ImageRef {
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub(crate) struct ImageRef {
     pub base_image: String,
     pub index: u32,
     pub name: String,
     pub edition: Option<String>,
+    #[schema(value_type = Option<crate::openapi::mirrors::Arch>)]
     pub arch: Option<Arch>,
     pub build: Option<u32>,
     pub version: Option<String>,
@@ -107,19 +108,20 @@ impl ImageRef {
 }
 
 /// `GET /api/resources/base-images`.
-#[derive(Debug, Serialize)]
-pub(super) struct BaseImages {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct BaseImages {
     pub base_images: Vec<BaseImageView>,
 }
 
-#[derive(Debug, Serialize)]
-pub(super) struct BaseImageView {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct BaseImageView {
     /// File name inside `1_BaseImages/`.
     pub name: String,
     /// "wim", "esd", "swm" or "iso".
     pub format: String,
     pub size: u64,
     /// Architecture, build, version and edition of the first image in the file.
+    #[schema(value_type = Option<crate::openapi::mirrors::Arch>)]
     pub arch: Option<Arch>,
     pub build: Option<u32>,
     pub version: Option<String>,
@@ -133,9 +135,10 @@ pub(super) struct BaseImageView {
     pub problems: Vec<String>,
 }
 
-#[derive(Debug, Serialize)]
-pub(super) struct ImageView {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct ImageView {
     #[serde(flatten)]
+    #[schema(value_type = crate::openapi::mirrors::ImageIdentity)]
     pub identity: ImageIdentity,
     pub tokens: Vec<String>,
 }
@@ -183,21 +186,22 @@ pub(super) fn base_images(repo: &Repository) -> Result<BaseImages, ApiError> {
 
 /// `GET /api/resources/compatible-versions`: per image, the version folders of the
 /// repository whose token fits it, most specific first.
-#[derive(Debug, Serialize)]
-pub(super) struct CompatibleVersions {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct CompatibleVersions {
     pub base_image: String,
     pub images: Vec<CompatibleImage>,
 }
 
-#[derive(Debug, Serialize)]
-pub(super) struct CompatibleImage {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct CompatibleImage {
     pub image: ImageRef,
     pub folders: Vec<VersionFolder>,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub(super) struct VersionFolder {
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub(crate) struct VersionFolder {
     /// "drivers", "langpacks", "updates", "answer_files" or "software".
+    #[schema(value_type = String)]
     pub kind: &'static str,
     /// Repository-relative path of the folder.
     pub path: String,

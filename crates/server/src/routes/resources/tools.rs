@@ -6,13 +6,13 @@ use wait_catalog::Repository;
 use super::tree;
 use crate::error::ApiError;
 
-#[derive(Debug, Serialize)]
-pub(super) struct Tools {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Tools {
     pub tools: Vec<ToolEntry>,
 }
 
-#[derive(Debug, Serialize)]
-pub(super) struct ToolEntry {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct ToolEntry {
     /// Repository-relative path.
     pub path: String,
     /// File name.
