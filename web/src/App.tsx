@@ -10,6 +10,7 @@ import { HistoryPage } from "./pages/History";
 import { OutputsPage } from "./pages/Outputs";
 import { WebhooksPage } from "./pages/Webhooks";
 import { UsersPage } from "./pages/Users";
+import { CustomersPage } from "./pages/Customers";
 
 export function App() {
   const session = useSession();
@@ -41,6 +42,7 @@ export function App() {
         <Route path="jobs/:id" element={<JobDetailPage user={user} />} />
         <Route path="history" element={<HistoryPage />} />
         <Route path="outputs" element={<OutputsPage />} />
+        <Route path="customers" element={<CustomersPage user={user} />} />
         <Route path="webhooks" element={<WebhooksPage user={user} />} />
         <Route path="users" element={<UsersPage user={user} />} />
         <Route path="*" element={<p>There is no page here. Use the menu above.</p>} />

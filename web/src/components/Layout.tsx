@@ -41,6 +41,7 @@ export function Layout({ user }: { user: User }) {
           {can(user, "builder") ? <Item to="/new">New build</Item> : null}
           <Item to="/history">History</Item>
           <Item to="/outputs">Outputs</Item>
+          <Item to="/customers">Customers</Item>
           {can(user, "admin") ? <Item to="/webhooks">Webhooks</Item> : null}
           <Item to="/users">{can(user, "admin") ? "Users & tokens" : "Tokens"}</Item>
           <span className="ml-auto text-sm text-slate-300" data-testid="whoami">

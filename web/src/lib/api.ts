@@ -5,8 +5,11 @@ import type {
   ApiToken,
   BaseImage,
   BoardMatch,
+  Customer,
+  CustomerInput,
   Delivery,
   DriverRecommendation,
+  FolderPreview,
   Job,
   JobCreated,
   JobList,
@@ -17,7 +20,9 @@ import type {
   RepoFile,
   Role,
   User,
+  UserChange,
   Webhook,
+  WebhookChange,
 } from "../types/api";
 
 export class ApiError extends Error {
@@ -133,8 +138,9 @@ export class Client {
   jobs(query?: Query) {
     return this.request<JobList>("GET", "/api/jobs", undefined, query);
   }
-  searchJobs(q: string) {
-    return this.request<JobList>("GET", "/api/jobs/search", undefined, { q });
+  /** Free-text search; takes the same filters and paging (limit, offset) as `jobs`. */
+  searchJobs(q: string, query?: Query) {
+    return this.request<JobList>("GET", "/api/jobs/search", undefined, { ...query, q });
   }
   jobLogs(id: string, level?: string) {
     return this.request<JobLogs>("GET", `/api/jobs/${encodeURIComponent(id)}/logs`, undefined, {
@@ -209,7 +215,7 @@ export class Client {
   createWebhook(body: { url: string; events: string[]; format: string; secret?: string }) {
     return this.request<Webhook>("POST", "/api/webhooks", body);
   }
-  updateWebhook(id: number, body: Partial<{ url: string; events: string[]; active: boolean }>) {
+  updateWebhook(id: number, body: WebhookChange) {
     return this.request<Webhook>("PATCH", `/api/webhooks/${id}`, body);
   }
   deleteWebhook(id: number) {
@@ -222,6 +228,20 @@ export class Client {
     return this.request<{ deliveries: Delivery[] }>("GET", `/api/webhooks/${id}/deliveries`);
   }
 
+  // customers
+  customers() {
+    return this.request<{ customers: Customer[] }>("GET", "/api/customers");
+  }
+  customer(name: string) {
+    return this.request<Customer>("GET", `/api/customers/${encodeURIComponent(name)}`);
+  }
+  saveCustomer(name: string, body: CustomerInput) {
+    return this.request<Customer>("PUT", `/api/customers/${encodeURIComponent(name)}`, body);
+  }
+  previewFolder(body: { naming_template: string; customer?: string; board?: string }) {
+    return this.request<FolderPreview>("POST", "/api/customers/preview", body);
+  }
+
   // users and tokens
   users() {
     return this.request<{ users: User[] }>("GET", "/api/users");
@@ -229,7 +249,7 @@ export class Client {
   createUser(username: string, password: string, role: Role) {
     return this.request<{ user: User }>("POST", "/api/users", { username, password, role });
   }
-  updateUser(id: number, body: { role?: Role; disabled?: boolean }) {
+  updateUser(id: number, body: UserChange) {
     return this.request<{ user: User }>("PATCH", `/api/users/${id}`, body);
   }
   tokens() {

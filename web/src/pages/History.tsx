@@ -1,11 +1,10 @@
 import { useState } from "react";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { api } from "../lib/api";
+import { HISTORY_PAGE as PAGE, historyQuery } from "../lib/history";
 import { ALL_STATUSES } from "../types/api";
 import { JobTable } from "../components/JobTable";
 import { Empty, ErrorNote, Loading, PageTitle } from "../components/States";
-
-const PAGE = 25;
 
 export function HistoryPage() {
   const [status, setStatus] = useState("");
@@ -16,17 +15,11 @@ export function HistoryPage() {
   const [page, setPage] = useState(0);
   const jobs = useQuery({
     queryKey: ["jobs", "history", status, customer, board, since, q, page],
-    queryFn: () =>
-      q.trim()
-        ? api.searchJobs(q.trim())
-        : api.jobs({
-            status,
-            customer_name: customer,
-            motherboard_model: board,
-            since: since ? new Date(since).toISOString() : undefined,
-            limit: PAGE,
-            offset: page * PAGE,
-          }),
+    queryFn: () => {
+      // free-text search takes the same filters and pages as the plain listing
+      const query = historyQuery({ status, customer, board, since }, page);
+      return q.trim() ? api.searchJobs(q.trim(), query) : api.jobs(query);
+    },
     placeholderData: keepPreviousData,
   });
   const total = jobs.data?.total ?? jobs.data?.jobs.length ?? 0;
@@ -46,7 +39,7 @@ export function HistoryPage() {
         </label>
         <label className="text-sm">
           <span className="label">Status</span>
-          <select className="input" value={status} onChange={(e) => reset(setStatus)(e.target.value)} disabled={!!q}>
+          <select className="input" value={status} onChange={(e) => reset(setStatus)(e.target.value)}>
             <option value="">Any</option>
             {ALL_STATUSES.map((s) => (
               <option key={s} value={s}>
@@ -57,15 +50,15 @@ export function HistoryPage() {
         </label>
         <label className="text-sm">
           <span className="label">Customer</span>
-          <input className="input" value={customer} onChange={(e) => reset(setCustomer)(e.target.value)} disabled={!!q} />
+          <input className="input" value={customer} onChange={(e) => reset(setCustomer)(e.target.value)} />
         </label>
         <label className="text-sm">
           <span className="label">Motherboard</span>
-          <input className="input" value={board} onChange={(e) => reset(setBoard)(e.target.value)} disabled={!!q} />
+          <input className="input" value={board} onChange={(e) => reset(setBoard)(e.target.value)} />
         </label>
         <label className="text-sm">
           <span className="label">Since</span>
-          <input type="date" className="input" value={since} onChange={(e) => reset(setSince)(e.target.value)} disabled={!!q} />
+          <input type="date" className="input" value={since} onChange={(e) => reset(setSince)(e.target.value)} />
         </label>
       </form>
       <section className="card">
@@ -78,7 +71,7 @@ export function HistoryPage() {
         ) : (
           <JobTable jobs={jobs.data.jobs} />
         )}
-        {!q ? (
+        {jobs.data ? (
           <nav className="mt-3 flex items-center gap-3 text-sm" aria-label="Pages">
             <button type="button" className="btn" disabled={page === 0} onClick={() => setPage((p) => p - 1)}>
               Previous

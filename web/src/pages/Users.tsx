@@ -1,12 +1,61 @@
-import { useState } from "react";
+import { Fragment, useState } from "react";
 import type { FormEvent } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ApiError } from "../lib/api";
 import { formatTime } from "../lib/format";
 import { can } from "../lib/session";
-import type { ApiToken, Role, User } from "../types/api";
+import type { ApiToken, Role, User, UserChange } from "../types/api";
 import { Field } from "../components/Field";
 import { CopyButton, Empty, ErrorNote, Loading, PageTitle } from "../components/States";
+
+/** Shortest password the server accepts (MIN_PASSWORD_CHARS). */
+const MIN_PASSWORD_CHARS = 8;
+
+/** An admin sets a new password for `account`; the server's 422 shows at the field. */
+function PasswordReset({ account, onClose }: { account: User; onClose: () => void }) {
+  const id = `password-${account.id}`;
+  const [password, setPassword] = useState("");
+  const [fieldError, setFieldError] = useState<string | undefined>(undefined);
+  const [error, setError] = useState<unknown>(null);
+  const [done, setDone] = useState(false);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setFieldError(undefined);
+    setError(null);
+    setDone(false);
+    if (Array.from(password).length < MIN_PASSWORD_CHARS)
+      return setFieldError(`Use at least ${MIN_PASSWORD_CHARS} characters.`);
+    try {
+      await api.updateUser(account.id, { password });
+      setPassword("");
+      setDone(true);
+    } catch (err) {
+      if (err instanceof ApiError && err.field === "password") setFieldError(err.message);
+      else setError(err);
+    }
+  };
+  return (
+    <form className="flex flex-wrap items-start gap-3 py-2" onSubmit={(e) => void submit(e)} noValidate aria-label={`Password reset of ${account.username}`}>
+      <Field id={id} label={`New password for ${account.username}`} error={fieldError}>
+        <input id={id} type="password" className="input" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="new-password" />
+      </Field>
+      <div className="flex gap-2 pt-6">
+        <button type="submit" className="btn-primary">
+          Set password
+        </button>
+        <button type="button" className="btn" onClick={onClose}>
+          Close
+        </button>
+      </div>
+      {done ? (
+        <p role="status" className="w-full text-sm text-green-700">
+          Password changed; {account.username}&apos;s sessions were ended, so they sign in with the new one.
+        </p>
+      ) : null}
+      {error ? <ErrorNote error={error} /> : null}
+    </form>
+  );
+}
 
 function UsersSection() {
   const queryClient = useQueryClient();
@@ -16,12 +65,14 @@ function UsersSection() {
   const [role, setRole] = useState<Role>("viewer");
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [error, setError] = useState<unknown>(null);
+  const [resetting, setResetting] = useState<number | null>(null);
+  const [rowError, setRowError] = useState<{ id: number; message: string } | null>(null);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setErrors({});
     setError(null);
-    if (password.length < 8) return setErrors({ password: "Use at least 8 characters." });
+    if (password.length < MIN_PASSWORD_CHARS) return setErrors({ password: "Use at least 8 characters." });
     try {
       await api.createUser(username.trim(), password, role);
       setUsername("");
@@ -32,13 +83,16 @@ function UsersSection() {
       else setError(err);
     }
   };
-  const change = async (id: number, body: { role?: Role; disabled?: boolean }) => {
+  const change = async (id: number, body: UserChange) => {
     setError(null);
+    setRowError(null);
     try {
       await api.updateUser(id, body);
       await queryClient.invalidateQueries({ queryKey: ["users"] });
     } catch (err) {
-      setError(err);
+      // the server's reason (a 422 naming role, or refusing a change to oneself) at the row
+      if (err instanceof ApiError && err.status !== 401 && err.status < 500) setRowError({ id, message: err.message });
+      else setError(err);
     }
   };
 
@@ -61,7 +115,8 @@ function UsersSection() {
           </thead>
           <tbody>
             {users.data.users.map((u) => (
-              <tr key={u.id} className="border-b last:border-0">
+              <Fragment key={u.id}>
+              <tr className="border-b last:border-0">
                 <td className="py-1 pr-3">{u.username}</td>
                 <td className="py-1 pr-3">
                   <select
@@ -77,11 +132,34 @@ function UsersSection() {
                 </td>
                 <td className="py-1 pr-3">{formatTime(u.created_at)}</td>
                 <td className="py-1">
-                  <button type="button" className="btn py-0.5" onClick={() => void change(u.id, { disabled: !u.disabled })}>
-                    {u.disabled ? "Enable" : "Disable"}
-                  </button>
+                  <span className="flex gap-2">
+                    <button type="button" className="btn py-0.5" onClick={() => void change(u.id, { disabled: !u.disabled })}>
+                      {u.disabled ? "Enable" : "Disable"}
+                    </button>
+                    <button
+                      type="button"
+                      className="btn py-0.5"
+                      aria-expanded={resetting === u.id}
+                      onClick={() => setResetting(resetting === u.id ? null : u.id)}
+                    >
+                      Reset password
+                    </button>
+                  </span>
+                  {rowError?.id === u.id ? (
+                    <p className="field-error" role="alert">
+                      {rowError.message}
+                    </p>
+                  ) : null}
                 </td>
               </tr>
+              {resetting === u.id ? (
+                <tr>
+                  <td colSpan={4}>
+                    <PasswordReset account={u} onClose={() => setResetting(null)} />
+                  </td>
+                </tr>
+              ) : null}
+              </Fragment>
             ))}
           </tbody>
         </table>

@@ -4,9 +4,10 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ApiError } from "../lib/api";
 import { formatTime } from "../lib/format";
 import { can } from "../lib/session";
-import { WEBHOOK_EVENTS } from "../types/api";
 import type { User, Webhook } from "../types/api";
+import { EventsField, FormatField } from "../components/WebhookFields";
 import { Field } from "../components/Field";
+import { WebhookEdit } from "../components/WebhookEdit";
 import { CopyButton, Empty, ErrorNote, Loading, PageTitle } from "../components/States";
 
 function Deliveries({ id }: { id: number }) {
@@ -45,6 +46,7 @@ function Deliveries({ id }: { id: number }) {
 function HookRow({ hook }: { hook: Webhook }) {
   const queryClient = useQueryClient();
   const [open, setOpen] = useState(false);
+  const [editing, setEditing] = useState(false);
   const [note, setNote] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const run = async (what: () => Promise<unknown>, done: string) => {
@@ -76,6 +78,9 @@ function HookRow({ hook }: { hook: Webhook }) {
           >
             {hook.active ? "Pause" : "Resume"}
           </button>
+          <button type="button" className="btn" aria-expanded={editing} onClick={() => setEditing((o) => !o)}>
+            Edit
+          </button>
           <button type="button" className="btn" aria-expanded={open} onClick={() => setOpen((o) => !o)}>
             Deliveries
           </button>
@@ -92,6 +97,7 @@ function HookRow({ hook }: { hook: Webhook }) {
       </div>
       {note ? <p className="mt-1 text-sm text-green-700">{note}</p> : null}
       {error ? <ErrorNote error={error} /> : null}
+      {editing ? <WebhookEdit hook={hook} onClose={() => setEditing(false)} /> : null}
       {open ? (
         <div className="mt-2">
           <Deliveries id={hook.id} />
@@ -139,28 +145,8 @@ export function WebhooksPage({ user }: { user: User }) {
         <Field id="url" label="URL" error={errors.url}>
           <input id="url" className="input" type="url" value={url} onChange={(e) => setUrl(e.target.value)} placeholder="https://…" />
         </Field>
-        <fieldset data-field="events">
-          <legend className="label">Events</legend>
-          <div className="flex flex-wrap gap-3">
-            {WEBHOOK_EVENTS.map((ev) => (
-              <label key={ev} className="flex items-center gap-1 text-sm">
-                <input
-                  type="checkbox"
-                  checked={events.includes(ev)}
-                  onChange={(e) => setEvents(e.target.checked ? [...events, ev] : events.filter((x) => x !== ev))}
-                />
-                {ev}
-              </label>
-            ))}
-          </div>
-          <p className="field-error min-h-[1.25rem]">{errors.events ?? ""}</p>
-        </fieldset>
-        <Field id="format" label="Format" error={errors.format}>
-          <select id="format" className="input w-auto" value={format} onChange={(e) => setFormat(e.target.value as "json" | "slack")}>
-            <option value="json">JSON (signed)</option>
-            <option value="slack">Slack message</option>
-          </select>
-        </Field>
+        <EventsField events={events} onChange={setEvents} error={errors.events} />
+        <FormatField id="format" format={format} onChange={setFormat} error={errors.format} />
         <button type="submit" className="btn-primary">
           Create webhook
         </button>

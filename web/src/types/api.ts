@@ -76,6 +76,8 @@ export interface Job {
 export interface JobList {
   jobs: Job[];
   total?: number;
+  limit?: number;
+  offset?: number;
 }
 
 export type Compression = "lzx" | "xpress" | "lzms" | "none";
@@ -271,6 +273,45 @@ export interface Delivery {
   duration_ms: number | null;
   error: string | null;
   created_at: string;
+}
+
+export interface Customer {
+  name: string;
+  /** null = the default template `{timestamp}_{board}`. */
+  naming_template: string | null;
+  defaults: Record<string, unknown>;
+  created_at: string;
+  /** The folder name the template gives for a build started now. */
+  preview: string;
+  preview_board: string;
+}
+
+export interface CustomerInput {
+  naming_template: string | null;
+  defaults?: Record<string, unknown>;
+}
+
+export interface FolderPreview {
+  folder: string;
+  board: string;
+  customer: string;
+}
+
+/** A change to a webhook (PATCH /api/webhooks/{id}); absent fields stay as they are. */
+export interface WebhookChange {
+  url?: string;
+  events?: string[];
+  format?: "json" | "slack";
+  active?: boolean;
+  /** Replace the signing secret with a new random one, shown once in the answer. */
+  rotate_secret?: boolean;
+}
+
+/** A change to a user (PATCH /api/users/{id}). */
+export interface UserChange {
+  role?: Role;
+  disabled?: boolean;
+  password?: string;
 }
 
 export interface ApiToken {

@@ -181,6 +181,65 @@ describe("web UI against waitctl demo", { concurrency: false }, () => {
     assertNoErrors();
   });
 
+  test("edit a webhook and see the new secret once", { timeout: LONG }, async () => {
+    const page = await newPage();
+    await login(page, "admin", server.password);
+    await page.getByRole("link", { name: "Webhooks" }).click();
+    const url = `https://hooks.example.com/edited-${process.pid}-${Math.floor(Math.random() * 1e6)}`;
+    const hook = page.getByTestId("webhook").first();
+    await hook.waitFor();
+    await hook.getByRole("button", { name: "Edit" }).click();
+    const form = hook.getByRole("form", { name: /Edit webhook/ });
+    await form.getByLabel("URL").fill(url);
+    await form.getByLabel("Format").selectOption("slack");
+    await form.getByLabel("Replace the signing secret").check();
+    await form.getByRole("button", { name: "Save changes" }).click();
+    const secret = form.getByTestId("secret");
+    await secret.waitFor();
+    assert.match(await secret.innerText(), /[0-9a-f]{32,}/);
+    await page.getByTestId("webhook").filter({ hasText: url }).filter({ hasText: "slack" }).first().waitFor();
+    await shot(page, "10-webhook-edit");
+    await page.reload();
+    await page.getByTestId("webhook").filter({ hasText: url }).first().waitFor();
+    assert.equal(await page.getByTestId("secret").count(), 0, "the new secret is not shown again");
+    await page.context().close();
+    assertNoErrors();
+  });
+
+  test("an admin edits a customer's template with a live preview", { timeout: LONG }, async () => {
+    const page = await newPage();
+    await login(page, "admin", server.password);
+    await page.getByRole("link", { name: "Customers" }).click();
+    await page.getByRole("heading", { name: "Template tokens" }).waitFor();
+    const name = `ACME${process.pid}`;
+    await page.getByLabel("Customer", { exact: true }).fill(name);
+    const template = page.getByLabel("Folder naming template");
+    const preview = page.getByTestId("folder-preview");
+    await template.fill("{customer}-{board}");
+    await preview.filter({ hasText: `${name}-BOARD` }).waitFor();
+    // the quick check speaks at the field without asking the server
+    await template.fill("{customer}/{nope");
+    await page.getByText(/“\/” at character 11/).waitFor();
+    await template.fill("{board}_{customer}_{date}");
+    await preview.filter({ hasText: new RegExp(`^BOARD_${name}_\\d{8}$`) }).waitFor();
+    await shot(page, "11-customers-edit");
+    await page.getByRole("button", { name: "Save customer" }).click();
+    await page.getByText(`Saved ${name}.`).waitFor();
+    const row = page.getByTestId("customer").filter({ hasText: name });
+    await row.getByText("{board}_{customer}_{date}").waitFor();
+    // editing an existing one: its template is in the form, the name is fixed
+    await row.getByRole("button", { name: `Edit ${name}` }).click();
+    await page.getByRole("heading", { name: `Edit ${name}` }).waitFor();
+    assert.equal(await page.getByLabel("Folder naming template").inputValue(), "{board}_{customer}_{date}");
+    await page.getByLabel("Folder naming template").fill("{customer}_{timestamp}");
+    await preview.filter({ hasText: new RegExp(`^${name}_\\d{8}_\\d{6}$`) }).waitFor();
+    await page.getByRole("button", { name: "Save customer" }).click();
+    await row.getByText("{customer}_{timestamp}").waitFor();
+    await shot(page, "12-customers");
+    await page.context().close();
+    assertNoErrors();
+  });
+
   test("a viewer sees no New build and no Cancel", { timeout: LONG }, async () => {
     // unique, so the test also runs again against one long-lived demo (WAIT_UI_BASE)
     const viewer = `viewer${process.pid}${Math.floor(Math.random() * 1e6)}`;
@@ -191,10 +250,20 @@ describe("web UI against waitctl demo", { concurrency: false }, () => {
     await admin.getByLabel("Password", { exact: true }).fill("viewer password 1");
     await admin.getByRole("button", { name: "Add user" }).click();
     await admin.getByRole("cell", { name: viewer }).waitFor();
+    // the admin resets the new user's password; too short is refused at the field
+    await admin.getByRole("row", { name: viewer }).getByRole("button", { name: "Reset password" }).click();
+    const reset = admin.getByLabel(`New password for ${viewer}`, { exact: true });
+    await reset.fill("short");
+    await admin.getByRole("button", { name: "Set password", exact: true }).click();
+    await admin.getByText("Use at least 8 characters.").waitFor();
+    await reset.fill("viewer password 2");
+    await admin.getByRole("button", { name: "Set password", exact: true }).click();
+    await admin.getByText("Password changed").waitFor();
+    await shot(admin, "14-users-password-reset");
     await admin.context().close();
 
     const page = await newPage();
-    await login(page, viewer, "viewer password 1");
+    await login(page, viewer, "viewer password 2");
     await page.getByRole("heading", { name: "Recent builds" }).waitFor();
     assert.equal(await page.getByRole("link", { name: "New build" }).count(), 0);
     await page.getByRole("table").last().getByRole("link").first().click();
@@ -203,6 +272,14 @@ describe("web UI against waitctl demo", { concurrency: false }, () => {
     assert.equal(await page.getByRole("button", { name: "Clone" }).count(), 0);
     assert.equal(await page.getByRole("button", { name: "Delete" }).count(), 0);
     await shot(page, "09-viewer-job-detail");
+    // customers: readable, not editable
+    await page.getByRole("link", { name: "Customers" }).click();
+    await page.getByText("Only admins change customers").waitFor();
+    await page.getByTestId("customer").first().waitFor();
+    assert.equal(await page.getByRole("button", { name: "Save customer" }).count(), 0);
+    assert.equal(await page.getByRole("button", { name: /^Edit / }).count(), 0);
+    assert.equal(await page.getByLabel("Folder naming template").count(), 0);
+    await shot(page, "13-customers-viewer");
     await page.context().close();
     assertNoErrors();
   });

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod auth;
 pub mod clone;
+pub mod customers;
 pub mod history;
 pub mod job_actions;
 pub mod jobs;
@@ -34,6 +35,7 @@ pub(crate) fn router(config: &ServerConfig) -> Router<AppState> {
         .merge(clone::router())
         .merge(system::router())
         .merge(webhooks::router())
+        .merge(customers::router())
         .merge(slack::router())
         .route("/metrics", axum::routing::get(crate::metrics::serve))
         .route(

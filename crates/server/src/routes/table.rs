@@ -175,6 +175,21 @@ pub const ROUTES: &[RouteSpec] = &[
         "/api/webhooks/999999/deliveries",
         ADMIN,
     ),
+    // customers
+    at(Method::GET, "/api/customers", VIEWER),
+    at(Method::POST, "/api/customers/preview", VIEWER),
+    with(
+        Method::GET,
+        "/api/customers/{name}",
+        "/api/customers/NOCUSTOMER",
+        VIEWER,
+    ),
+    with(
+        Method::PUT,
+        "/api/customers/{name}",
+        "/api/customers/NOCUSTOMER",
+        ADMIN,
+    ),
     // users and tokens
     at(Method::GET, "/api/users", ADMIN),
     at(Method::POST, "/api/users", ADMIN),
