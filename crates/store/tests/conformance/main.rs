@@ -41,6 +41,7 @@ mod events;
 mod load;
 mod logs;
 mod queue;
+mod queue_read;
 mod retry;
 mod schema;
 mod search;
