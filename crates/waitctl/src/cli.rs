@@ -15,6 +15,18 @@ use clap::{Args, Parser, Subcommand};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// TOML config file (see wait.example.toml): file < environment < flags.
+    #[arg(long, env = "WAIT_CONFIG", global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Log line format on stderr [env: WAIT_LOG_FORMAT] [default: text].
+    #[arg(long, global = true, value_enum)]
+    pub log_format: Option<crate::config::LogFormat>,
+    /// Log filter, e.g. `debug` or `info,wait_pipeline=debug` [env: WAIT_LOG, RUST_LOG].
+    #[arg(long, global = true, value_name = "FILTER")]
+    pub log_level: Option<String>,
+    /// The merged settings, filled in by main after parsing.
+    #[arg(skip)]
+    pub context: Option<crate::config::Context>,
 }
 
 /// Where WAIT keeps its data; shared by every subcommand.
@@ -31,8 +43,9 @@ pub struct Common {
     /// The resource repository (1_BaseImages … 8_Output). Default: DATA_DIR/WAIT_Repository.
     #[arg(long, env = "WAIT_REPOSITORY", global = true)]
     pub repository: Option<PathBuf>,
-    /// sqlite://… (default: DATA_DIR/wait.db).
-    #[arg(long, env = "WAIT_DATABASE_URL", global = true)]
+    /// sqlite://… (default: DATA_DIR/wait.db). Also WAIT_DATABASE_URL_FILE.
+    // hide_env_values: `--help` must not print a password from the environment.
+    #[arg(long, env = "WAIT_DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
 }
 
@@ -153,6 +166,18 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Check the configuration (config file, environment, flags), the database schema
+    /// and the repository; print the effective settings with secrets redacted.
+    Config {
+        #[command(subcommand)]
+        command: crate::config::check::ConfigCommand,
+    },
+    /// Apply pending database migrations and say which (--dry-run: list them only).
+    Migrate(crate::migrate::MigrateArgs),
+    /// Write a checked copy of the SQLite database, safe while WAIT is running.
+    Backup(crate::backup::BackupArgs),
+    /// Import users, jobs, logs and webhooks from the original WAIT database.
+    ImportSeedDb(crate::import_seed::ImportSeedArgs),
     /// Build a demo repository with a synthetic base image, run one build end to end,
     /// and keep serving (or exit with --once).
     Demo {
@@ -169,6 +194,8 @@ pub enum Command {
         #[arg(long, default_value_t = 2025)]
         seed: u64,
     },
+    /// Print the API's OpenAPI document (JSON), or with --markdown the docs/API.md reference.
+    Openapi(crate::openapi_cmd::OpenapiArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -266,29 +293,26 @@ pub enum UserCommand {
 }
 
 pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    // serve, worker and `config check` take every setting from the merged layers; the
+    // other subcommands read their flags, whose defaults already carry the file's values.
+    let context = cli
+        .context
+        .ok_or_else(|| anyhow::anyhow!("settings were not loaded"))?;
     match cli.command {
-        Command::Serve {
-            common,
-            worker,
-            bind,
-            no_worker,
-        } => {
-            crate::run::serve(&common, &worker, &bind, !no_worker).await?;
+        Command::Serve { .. } => {
+            crate::run::serve(&context).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Worker {
-            common,
-            worker,
-            stages,
-        } => {
+        Command::Worker { stages, .. } => {
             let stages = wait_store::Stages::parse(&stages).unwrap_or(wait_store::Stages::All);
-            crate::run::worker(&common, &worker, stages).await?;
+            crate::run::worker(&context, stages).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::ValidateWorker { common, worker } => {
-            crate::run::worker(&common, &worker, wait_store::Stages::Validate).await?;
+        Command::ValidateWorker { .. } => {
+            crate::run::worker(&context, wait_store::Stages::Validate).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Config { command } => crate::config::check::run(&context, command).await,
         Command::Init { common } => {
             let env = crate::env::Env::open(&common).await?;
             println!("database:   {}", env.database_display());
@@ -344,6 +368,9 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Job { client, command } => crate::client::run_job(client, *command).await,
         Command::Login(args) => crate::client::run_login(args).await,
         Command::Validate { common, job, json } => crate::validate::run(&common, &job, json).await,
+        Command::Migrate(args) => crate::migrate::run(args).await,
+        Command::Backup(args) => crate::backup::run(args).await,
+        Command::ImportSeedDb(args) => crate::import_seed::run(args).await,
         Command::Demo {
             common,
             worker,
@@ -351,5 +378,6 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             once,
             seed,
         } => crate::demo::run(&common, &worker, &bind, once, seed).await,
+        Command::Openapi(args) => crate::openapi_cmd::run(&args),
     }
 }

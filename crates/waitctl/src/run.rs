@@ -9,39 +9,92 @@ use tokio::task::JoinHandle;
 use wait_pipeline::{Worker, WorkerConfig};
 use wait_store::Stages;
 
-use crate::cli::{Common, WorkerArgs};
+use crate::cli::WorkerArgs;
+use crate::config::{Context as RunContext, Settings};
 use crate::env::{Env, worker_name};
 
-pub async fn serve(
-    common: &Common,
-    args: &WorkerArgs,
-    bind: &str,
-    with_worker: bool,
-) -> anyhow::Result<()> {
-    let env = Env::open(common).await?;
-    let listener = bind_listener(bind).await?;
+pub async fn serve(ctx: &RunContext) -> anyhow::Result<()> {
+    let settings = &ctx.settings;
+    let env = Env::open(&crate::config::apply::common(settings)).await?;
+    // Before the listener: once it accepts connections, SIGHUP is handled.
+    crate::config::reload::on_sighup(ctx.clone());
+    let listener = bind_listener(&settings.bind.value).await?;
     let stop = shutdown_signal();
-    let workers = if with_worker {
-        spawn_workers(&env, args, &stop)
-    } else {
+    let workers = if settings.no_worker.value {
         Vec::new()
+    } else {
+        spawn_planned(
+            &env,
+            &WorkerPlan::from_settings(settings)?,
+            &stop,
+            Stages::All,
+        )
     };
-    serve_until(listener, &env, &stop).await?;
+    let config = crate::config::apply::server_config(settings);
+    serve_with(listener, &env, config, &stop).await?;
     join_all(workers).await;
     Ok(())
 }
 
-pub async fn worker(common: &Common, args: &WorkerArgs, stages: Stages) -> anyhow::Result<()> {
-    let env = Env::open(common).await?;
+pub async fn worker(ctx: &RunContext, stages: Stages) -> anyhow::Result<()> {
+    let settings = &ctx.settings;
+    let env = Env::open(&crate::config::apply::common(settings)).await?;
     let stop = shutdown_signal();
-    let workers = spawn_workers_for(&env, args, &stop, stages);
+    crate::config::reload::on_sighup(ctx.clone());
+    let workers = spawn_planned(&env, &WorkerPlan::from_settings(settings)?, &stop, stages);
     tracing::info!(
         count = workers.len(),
-        database = env.database_display(),
+        database = %crate::config::redact_url(env.database_display()),
         "workers started"
     );
     join_all(workers).await;
     Ok(())
+}
+
+/// What every worker of one process is configured with.
+#[derive(Debug, Clone)]
+pub struct WorkerPlan {
+    pub concurrency: u32,
+    pub lease: Duration,
+    pub drain: Duration,
+    pub hooks: Vec<wait_pipeline::Hook>,
+    pub download: wait_pipeline::DownloadPolicy,
+}
+
+impl WorkerPlan {
+    pub fn from_settings(s: &Settings) -> anyhow::Result<Self> {
+        let hooks = s
+            .hooks
+            .value
+            .iter()
+            .map(|spec| wait_pipeline::parse_hook(spec))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(WorkerPlan {
+            concurrency: s.concurrency.value,
+            lease: Duration::from_secs(s.lease_seconds.value),
+            drain: Duration::from_secs(s.drain_seconds.value),
+            hooks,
+            download: wait_pipeline::DownloadPolicy {
+                timeout: Duration::from_secs(s.download_timeout_seconds.value),
+                max_bytes: s.download_max_mb.value.saturating_mul(1 << 20),
+                attempts: s.download_attempts.value,
+                allow_private: s.download_allow_private.value,
+            },
+        })
+    }
+
+    fn from_args(args: &WorkerArgs) -> Self {
+        WorkerPlan {
+            concurrency: args.concurrency,
+            lease: Duration::from_secs(args.lease_seconds),
+            drain: Duration::from_secs(args.drain_seconds),
+            hooks: args.hooks.clone(),
+            download: wait_pipeline::DownloadPolicy {
+                allow_private: args.download_allow_private,
+                ..wait_pipeline::DownloadPolicy::default()
+            },
+        }
+    }
 }
 
 pub async fn bind_listener(bind: &str) -> anyhow::Result<tokio::net::TcpListener> {
@@ -51,24 +104,14 @@ pub async fn bind_listener(bind: &str) -> anyhow::Result<tokio::net::TcpListener
 }
 
 /// Serve HTTP until `stop` flips to true.
-pub async fn serve_until(
+pub async fn serve_with(
     listener: tokio::net::TcpListener,
     env: &Env,
+    config: wait_server::ServerConfig,
     stop: &watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr().context("listener has no address")?;
     tracing::info!("serving http://{addr}");
-    let config = wait_server::ServerConfig {
-        slack_signing_secret: std::env::var("WAIT_SLACK_SIGNING_SECRET")
-            .ok()
-            .filter(|v| !v.is_empty()),
-        slack_default_user: std::env::var("WAIT_SLACK_DEFAULT_USER")
-            .ok()
-            .filter(|v| !v.is_empty()),
-        webhook_allow_private: std::env::var("WAIT_WEBHOOK_ALLOW_PRIVATE")
-            .is_ok_and(|v| matches!(v.trim(), "1" | "true" | "yes")),
-        ..wait_server::ServerConfig::default()
-    };
     let state = wait_server::AppState::with_config(env.store.clone(), env.repo.clone(), config)
         .with_hash_cache(crate::repo::cache_file(&env.data_dir));
     wait_server::serve(listener, state, until(stop.clone()))
@@ -82,24 +125,24 @@ pub fn spawn_workers(
     args: &WorkerArgs,
     stop: &watch::Receiver<bool>,
 ) -> Vec<JoinHandle<()>> {
-    spawn_workers_for(env, args, stop, Stages::All)
+    spawn_planned(env, &WorkerPlan::from_args(args), stop, Stages::All)
 }
 
-pub fn spawn_workers_for(
+pub fn spawn_planned(
     env: &Env,
-    args: &WorkerArgs,
+    plan: &WorkerPlan,
     stop: &watch::Receiver<bool>,
     stages: Stages,
 ) -> Vec<JoinHandle<()>> {
-    (1..=args.concurrency)
+    (1..=plan.concurrency)
         .map(|n| {
             let mut config = WorkerConfig::new(worker_name(n), env.work_dir());
-            config.lease = Duration::from_secs(args.lease_seconds);
-            config.drain_deadline = Duration::from_secs(args.drain_seconds);
+            config.lease = plan.lease;
+            config.drain_deadline = plan.drain;
             config.stages = stages;
             config.hash_cache = Some(crate::repo::cache_file(&env.data_dir));
-            config.hooks = args.hooks.clone();
-            config.download.allow_private = args.download_allow_private;
+            config.hooks = plan.hooks.clone();
+            config.download = plan.download.clone();
             let worker = Worker::new(env.store.clone(), env.repo.clone(), config);
             let stop = stop.clone();
             tokio::spawn(async move { worker.run(until(stop)).await })
@@ -110,24 +153,23 @@ pub fn spawn_workers_for(
 /// A receiver that turns true on Ctrl-C or SIGTERM.
 pub fn shutdown_signal() -> watch::Receiver<bool> {
     let (tx, rx) = watch::channel(false);
+    // SIGTERM is registered before this returns: a SIGTERM that arrives before the task
+    // first runs would otherwise take the default action and end the process unclean.
+    #[cfg(unix)]
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate());
     tokio::spawn(async move {
         let ctrl_c = tokio::signal::ctrl_c();
         #[cfg(unix)]
-        {
-            let mut term = match tokio::signal::unix::signal(
-                tokio::signal::unix::SignalKind::terminate(),
-            ) {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot watch SIGTERM; only Ctrl-C stops the process");
-                    let _ = ctrl_c.await;
-                    let _ = tx.send(true);
-                    return;
+        match term {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
                 }
-            };
-            tokio::select! {
-                _ = ctrl_c => {}
-                _ = term.recv() => {}
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot watch SIGTERM; only Ctrl-C stops the process");
+                let _ = ctrl_c.await;
             }
         }
         #[cfg(not(unix))]
