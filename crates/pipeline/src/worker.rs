@@ -2,7 +2,8 @@
 //! the next one (woken by the database where it can, else by polling).
 
 use std::future::Future;
-use std::path::PathBuf;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -69,6 +70,10 @@ pub struct Worker {
     pub(crate) config: WorkerConfig,
     /// Custom stages and the built-in stage each runs after.
     pub(crate) custom: Vec<(String, Arc<dyn Stage>)>,
+    /// The repository root and output folder when they were mount points at start: if
+    /// one stops being a mount point its share went away, and a build would write into
+    /// the empty folder below, where no other host sees it.
+    mounts: Vec<PathBuf>,
 }
 
 impl std::fmt::Debug for Worker {
@@ -89,12 +94,29 @@ impl std::fmt::Debug for Worker {
 
 impl Worker {
     pub fn new(store: Store, repo: Repository, config: WorkerConfig) -> Self {
+        let mounts = [repo.root().to_path_buf(), repo.output_root()]
+            .into_iter()
+            .filter(|p| is_mount_point(p))
+            .collect();
         Self {
             store,
             repo,
             config,
             custom: Vec::new(),
+            mounts,
         }
+    }
+
+    /// Why this worker cannot run builds now: the repository root or its `8_Output`
+    /// is missing or unreadable, or a folder that was a mount point when the worker
+    /// started is not one any more. None when the repository is usable.
+    pub async fn repository_problem(&self) -> Option<String> {
+        let root = self.repo.root().to_path_buf();
+        let mounts = self.mounts.clone();
+        // A stat on a share whose server went away can block; keep it off the runtime.
+        tokio::task::spawn_blocking(move || repository_problem(&root, &mounts))
+            .await
+            .unwrap_or_else(|e| Some(format!("the repository check did not finish: {e}")))
     }
 
     /// Run `stage` in every build right after the built-in stage named `after` (one of
@@ -134,8 +156,18 @@ impl Worker {
         Ok(Some(self.run_job(job, JobFlags::default()).await))
     }
 
+    /// Claim a job, unless the repository is unavailable: then nothing is claimed (the
+    /// job would only fail here while another worker may be able to run it) and a
+    /// warning is logged on every poll until the repository is back.
     async fn claim(&self) -> Result<Option<Job>, PipelineError> {
         self.store.worker_heartbeat(&self.config.name).await?;
+        if let Some(problem) = self.repository_problem().await {
+            tracing::warn!(
+                worker = %self.config.name,
+                "{problem}; no job is claimed until it is back"
+            );
+            return Ok(None);
+        }
         Ok(self
             .store
             .claim_job_for(&self.config.name, self.config.lease, self.config.stages)
@@ -198,5 +230,42 @@ impl Worker {
             }
             break;
         }
+    }
+}
+
+/// See [`Worker::repository_problem`].
+fn repository_problem(root: &Path, mounts: &[PathBuf]) -> Option<String> {
+    for dir in [root.to_path_buf(), root.join("8_Output")] {
+        match std::fs::metadata(&dir) {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => {
+                return Some(format!(
+                    "the shared folder {} is unavailable: it is not a folder",
+                    dir.display()
+                ));
+            }
+            Err(e) => {
+                return Some(format!(
+                    "the shared folder {} is unavailable ({e}); is the repository mounted?",
+                    dir.display()
+                ));
+            }
+        }
+    }
+    mounts.iter().find(|m| !is_mount_point(m)).map(|m| {
+        format!(
+            "the shared folder {} is unavailable: it was a mount point when this worker \
+             started and is not one now (unmounted, or its server went away)",
+            m.display()
+        )
+    })
+}
+
+/// A folder on another filesystem than its parent is a mount point (bind mounts of the
+/// same filesystem are not seen, which only weakens the check).
+fn is_mount_point(dir: &Path) -> bool {
+    match (std::fs::metadata(dir), std::fs::metadata(dir.join(".."))) {
+        (Ok(d), Ok(parent)) => d.is_dir() && d.dev() != parent.dev(),
+        _ => false,
     }
 }

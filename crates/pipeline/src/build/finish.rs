@@ -95,6 +95,45 @@ pub(super) fn publish_stage(
     cx: &mut StageContext<'_>,
     env: &BuildEnv,
 ) -> Result<(), PipelineError> {
+    publish_output(cx, env)
+}
+
+/// A build whose private folder disappeared lost its shared output folder (an NFS
+/// server gone, a share unmounted): say so, instead of a bare "No such file" about
+/// some file inside it. Once published, the folder has moved and its absence means
+/// nothing. Applied to the error of any stage: a share lost while libwim writes the
+/// image surfaces as a bare "failed to open a file".
+pub(super) fn explain_vanished(cx: &StageContext<'_>, e: PipelineError) -> PipelineError {
+    if matches!(e, PipelineError::Cancelled) || cx.state.published_dir.is_some() {
+        return e;
+    }
+    match std::fs::metadata(&cx.partial) {
+        Ok(m) if m.is_dir() => return e,
+        Err(err) if err.kind() != std::io::ErrorKind::NotFound => {
+            // The share answers with an error (a soft NFS mount timing out): the original
+            // I/O error already names the path and stays retryable.
+            return e;
+        }
+        _ => {}
+    }
+    let gone = vanished(cx);
+    match e {
+        PipelineError::Permanent(m) if m == gone => PipelineError::Permanent(m),
+        e => PipelineError::Permanent(format!("{gone} ({e})")),
+    }
+}
+
+fn vanished(cx: &StageContext<'_>) -> String {
+    let shared = cx.partial.parent().unwrap_or(&cx.partial);
+    format!(
+        "the shared folder {} is unavailable: the build's folder {} is gone (was the share \
+         unmounted, or did its server go away?); nothing was published",
+        shared.display(),
+        cx.partial.display()
+    )
+}
+
+fn publish_output(cx: &mut StageContext<'_>, env: &BuildEnv) -> Result<(), PipelineError> {
     let job = cx.job;
     let req = &job.request;
     let now = OffsetDateTime::now_utc();
@@ -180,6 +219,11 @@ pub(super) fn publish_stage(
     }
     super::run_hooks(cx, env, "before_publish")?;
     cx.check_cancel()?;
+    if std::fs::metadata(&cx.partial).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) {
+        // Publishing would claim a name in whatever is at the output path now, such
+        // as the empty folder under a vanished mount.
+        return Err(PipelineError::Permanent(vanished(cx)));
+    }
 
     let customer_dir = cx.repo.output_root().join(&req.customer_name);
     let published = publish::publish(&cx.partial, &customer_dir, &folder)?;

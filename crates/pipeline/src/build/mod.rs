@@ -123,6 +123,7 @@ pub(crate) fn run(
         r.info("resolve", format!("Warning: {stale}"));
     }
     if let Err(e) = run_stages(&mut cx, env) {
+        let e = finish::explain_vanished(&cx, e);
         // A stage after publication failed (or the job was cancelled then): the
         // folder must not stay behind looking like a good build.
         if let Some(dir) = cx.state.published_dir.take() {
