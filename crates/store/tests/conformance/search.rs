@@ -65,11 +65,11 @@ async fn text_search_matches_id_prefix_board_customer_image_and_creator_without_
     // newest first
     assert_eq!(ids(db, &text("x1")).await, (vec![c.job_id, a.job_id], 2));
 
-    // job ids match by prefix only, in either case. The first 13 characters are the
-    // creation millisecond, which jobs made back to back can share: 23 reach the
-    // counter and random bits.
+    // job ids match by prefix only, in either case. Ids made in the same millisecond
+    // share the timestamp and the counter's high bits (UUIDv7): 30 characters reach
+    // the counter's low bits and the random tail.
     let id = b.job_id.to_string();
-    assert_eq!(ids(db, &text(&id[..23].to_uppercase())).await, (vec![b.job_id], 1));
+    assert_eq!(ids(db, &text(&id[..30].to_uppercase())).await, (vec![b.job_id], 1));
     assert_eq!(ids(db, &text(&id)).await, (vec![b.job_id], 1));
     let inner = &c.job_id.simple().to_string()[20..28];
     assert!(!a.job_id.to_string().contains(inner) && !b.job_id.to_string().contains(inner));
