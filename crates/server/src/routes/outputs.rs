@@ -104,10 +104,7 @@ async fn manifest(
     ApiQuery(query): ApiQuery<ManifestQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let out = Output::load(&state, names).await?;
-    let (name, content_type) = query.format.file();
-    out.serve(name, content_type, Disposition::Inline, &headers)
-        .await
+    manifest_file(&state, names, query.format, Disposition::Inline, &headers).await
 }
 
 async fn download_manifest(
@@ -117,10 +114,27 @@ async fn download_manifest(
     ApiQuery(query): ApiQuery<ManifestQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let out = Output::load(&state, names).await?;
-    let (name, content_type) = query.format.file();
-    out.serve(name, content_type, Disposition::Attachment, &headers)
-        .await
+    manifest_file(
+        &state,
+        names,
+        query.format,
+        Disposition::Attachment,
+        &headers,
+    )
+    .await
+}
+
+/// The manifest view and its download differ only in how the browser is told to show it.
+async fn manifest_file(
+    state: &AppState,
+    names: Result<Path<(String, String)>, PathRejection>,
+    format: ManifestFormat,
+    disposition: Disposition,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let out = Output::load(state, names).await?;
+    let (name, content_type) = format.file();
+    out.serve(name, content_type, disposition, headers).await
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize)]

@@ -6,107 +6,68 @@ use uuid::Uuid;
 
 use super::TableSummary;
 use super::convert;
-use super::source::{Field, SeedDb, SeedRow, Text};
+use super::source::{Field, SeedDb, SeedRow, Text, field};
 use super::tables::{Usernames, creator, str_of, time_of, value};
 use super::write::{ImportTx, NewJob};
 use crate::clock::now_ms;
 use crate::{JobStatus, Result};
 
 const JOB_FIELDS: &[Field] = &[
-    Field {
-        name: "job_id",
-        columns: &["job_id", "id", "uuid"],
-    },
-    Field {
-        name: "status",
-        columns: &["status", "state"],
-    },
-    Field {
-        name: "progress",
-        columns: &["progress"],
-    },
-    Field {
-        name: "motherboard_model",
-        columns: &["motherboard_model", "motherboard", "board_model", "board"],
-    },
-    Field {
-        name: "base_image",
-        columns: &["base_image", "base_image_path", "image"],
-    },
-    Field {
-        name: "customer_name",
-        columns: &["customer_name", "customer"],
-    },
-    Field {
-        name: "image_index",
-        columns: &["image_index", "wim_index", "index"],
-    },
-    Field {
-        name: "driver_set",
-        columns: &[
+    field("job_id", &["job_id", "id", "uuid"]),
+    field("status", &["status", "state"]),
+    field("progress", &["progress"]),
+    field(
+        "motherboard_model",
+        &["motherboard_model", "motherboard", "board_model", "board"],
+    ),
+    field("base_image", &["base_image", "base_image_path", "image"]),
+    field("customer_name", &["customer_name", "customer"]),
+    field("image_index", &["image_index", "wim_index", "index"]),
+    field(
+        "driver_set",
+        &[
             "driver_set",
             "driver_path",
             "drivers_path",
             "driver_version",
         ],
-    },
-    Field {
-        name: "langpacks",
-        columns: &[
+    ),
+    field(
+        "langpacks",
+        &[
             "langpacks",
             "langpack_paths",
             "language_packs",
             "langpack_path",
         ],
-    },
-    Field {
-        name: "updates",
-        columns: &["updates", "update_paths", "update_path"],
-    },
-    Field {
-        name: "software",
-        columns: &["software", "software_paths", "software_path"],
-    },
-    Field {
-        name: "answer_file",
-        columns: &["answer_file", "answer_file_path", "unattend_path"],
-    },
-    Field {
-        name: "product_key",
-        columns: &["product_key"],
-    },
-    Field {
-        name: "create_iso",
-        columns: &["create_iso"],
-    },
-    Field {
-        name: "log_level",
-        columns: &["log_level"],
-    },
-    Field {
-        name: "created_by",
-        columns: &["created_by", "user_id", "creator", "username"],
-    },
-    Field {
-        name: "created_at",
-        columns: &["created_at", "submitted_at", "created"],
-    },
-    Field {
-        name: "started_at",
-        columns: &["started_at", "start_time"],
-    },
-    Field {
-        name: "completed_at",
-        columns: &["completed_at", "finished_at", "ended_at", "end_time"],
-    },
-    Field {
-        name: "error_message",
-        columns: &["error_message", "error", "failure_reason"],
-    },
-    Field {
-        name: "output_image_path",
-        columns: &["output_image_path", "output_path", "output_dir"],
-    },
+    ),
+    field("updates", &["updates", "update_paths", "update_path"]),
+    field("software", &["software", "software_paths", "software_path"]),
+    field(
+        "answer_file",
+        &["answer_file", "answer_file_path", "unattend_path"],
+    ),
+    field("product_key", &["product_key"]),
+    field("create_iso", &["create_iso"]),
+    field("log_level", &["log_level"]),
+    field(
+        "created_by",
+        &["created_by", "user_id", "creator", "username"],
+    ),
+    field("created_at", &["created_at", "submitted_at", "created"]),
+    field("started_at", &["started_at", "start_time"]),
+    field(
+        "completed_at",
+        &["completed_at", "finished_at", "ended_at", "end_time"],
+    ),
+    field(
+        "error_message",
+        &["error_message", "error", "failure_reason"],
+    ),
+    field(
+        "output_image_path",
+        &["output_image_path", "output_path", "output_dir"],
+    ),
 ];
 
 // Positions in JOB_FIELDS.
@@ -118,26 +79,11 @@ const IMAGE: usize = 4;
 const CUSTOMER: usize = 5;
 
 const LOG_FIELDS: &[Field] = &[
-    Field {
-        name: "job_id",
-        columns: &["job_id"],
-    },
-    Field {
-        name: "timestamp",
-        columns: &["timestamp", "ts", "created_at", "time"],
-    },
-    Field {
-        name: "log_level",
-        columns: &["log_level", "level"],
-    },
-    Field {
-        name: "message",
-        columns: &["message", "msg", "log_message", "text"],
-    },
-    Field {
-        name: "stage",
-        columns: &["stage", "step", "phase"],
-    },
+    field("job_id", &["job_id"]),
+    field("timestamp", &["timestamp", "ts", "created_at", "time"]),
+    field("log_level", &["log_level", "level"]),
+    field("message", &["message", "msg", "log_message", "text"]),
+    field("stage", &["stage", "step", "phase"]),
 ];
 
 pub(crate) async fn import_jobs(

@@ -16,6 +16,11 @@ pub(crate) struct Field {
     pub columns: &'static [&'static str],
 }
 
+/// One entry of a table's field list: our name, then the old column names it may have.
+pub(crate) const fn field(name: &'static str, columns: &'static [&'static str]) -> Field {
+    Field { name, columns }
+}
+
 /// A text value read from the old database.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Text {

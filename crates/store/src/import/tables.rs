@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::TableSummary;
 use super::convert;
-use super::source::{Field, SeedDb, SeedRow, Text};
+use super::source::{Field, SeedDb, SeedRow, Text, field};
 use super::write::{ImportTx, NewHook};
 use crate::clock::now_ms;
 use crate::{MAX_USERNAME_LEN, MAX_WEBHOOK_SECRET_LEN, MAX_WEBHOOK_URL_LEN, Result, WebhookSecret};
@@ -13,65 +13,26 @@ use crate::{MAX_USERNAME_LEN, MAX_WEBHOOK_SECRET_LEN, MAX_WEBHOOK_URL_LEN, Resul
 pub(crate) type Usernames = HashMap<String, String>;
 
 const USER_FIELDS: &[Field] = &[
-    Field {
-        name: "id",
-        columns: &["id", "user_id"],
-    },
-    Field {
-        name: "username",
-        columns: &["username", "user_name", "login", "name"],
-    },
-    Field {
-        name: "password_hash",
-        columns: &["password_hash", "hashed_password", "pwd_hash", "password"],
-    },
-    Field {
-        name: "role",
-        columns: &["role", "user_role"],
-    },
-    Field {
-        name: "is_admin",
-        columns: &["is_admin", "admin", "is_superuser"],
-    },
-    Field {
-        name: "is_active",
-        columns: &["is_active", "active", "enabled"],
-    },
-    Field {
-        name: "created_at",
-        columns: &["created_at", "created", "date_created"],
-    },
+    field("id", &["id", "user_id"]),
+    field("username", &["username", "user_name", "login", "name"]),
+    field(
+        "password_hash",
+        &["password_hash", "hashed_password", "pwd_hash", "password"],
+    ),
+    field("role", &["role", "user_role"]),
+    field("is_admin", &["is_admin", "admin", "is_superuser"]),
+    field("is_active", &["is_active", "active", "enabled"]),
+    field("created_at", &["created_at", "created", "date_created"]),
 ];
 
 const HOOK_FIELDS: &[Field] = &[
-    Field {
-        name: "id",
-        columns: &["id", "webhook_id"],
-    },
-    Field {
-        name: "url",
-        columns: &["url", "endpoint", "target_url"],
-    },
-    Field {
-        name: "events",
-        columns: &["events", "event_types", "event"],
-    },
-    Field {
-        name: "secret",
-        columns: &["secret", "signing_secret", "hmac_secret"],
-    },
-    Field {
-        name: "is_active",
-        columns: &["is_active", "active", "enabled"],
-    },
-    Field {
-        name: "created_by",
-        columns: &["created_by", "user_id", "owner"],
-    },
-    Field {
-        name: "created_at",
-        columns: &["created_at", "created"],
-    },
+    field("id", &["id", "webhook_id"]),
+    field("url", &["url", "endpoint", "target_url"]),
+    field("events", &["events", "event_types", "event"]),
+    field("secret", &["secret", "signing_secret", "hmac_secret"]),
+    field("is_active", &["is_active", "active", "enabled"]),
+    field("created_by", &["created_by", "user_id", "owner"]),
+    field("created_at", &["created_at", "created"]),
 ];
 
 pub(crate) fn value(row: &SeedRow, i: usize) -> Option<&Text> {
