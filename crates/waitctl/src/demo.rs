@@ -60,7 +60,9 @@ pub async fn run(
     let password = ensure_admin(&env.store, &env.data_dir).await?;
     match &password {
         Some(p) => println!("Admin login: {DEMO_USER} / {p}"),
-        None => println!("Admin login: {DEMO_USER} (password unchanged from an earlier demo)"),
+        None => println!(
+            "Admin login: {DEMO_USER} (the account already existed; its password was left as it was)"
+        ),
     }
 
     let request = JobRequest {

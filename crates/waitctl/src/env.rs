@@ -19,6 +19,19 @@ pub struct Env {
 impl Env {
     /// Create what is missing (data dir, repository folders, database schema) and open it.
     pub async fn open(common: &Common) -> anyhow::Result<Self> {
+        Self::open_with(common, true).await
+    }
+
+    /// For worker processes: an explicitly given repository (usually a shared mount) is
+    /// opened, never created. On an empty mount point, creating the folders would put a
+    /// local look-alike repository under it; opening leaves the worker to wait, with a
+    /// warning each poll, until the share is there. The default repository inside the
+    /// data directory is local and still created.
+    pub async fn open_for_worker(common: &Common) -> anyhow::Result<Self> {
+        Self::open_with(common, common.repository.is_none()).await
+    }
+
+    async fn open_with(common: &Common, create_repository: bool) -> anyhow::Result<Self> {
         let data_dir = common.data_dir.clone();
         std::fs::create_dir_all(&data_dir)
             .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
@@ -26,7 +39,11 @@ impl Env {
             .repository
             .clone()
             .unwrap_or_else(|| data_dir.join("WAIT_Repository"));
-        let repo = Repository::init(&repo_root)?;
+        let repo = if create_repository {
+            Repository::init(&repo_root)?
+        } else {
+            Repository::open(&repo_root)?
+        };
         let (store, database) = match &common.database_url {
             Some(url) => (Store::open_url(url).await?, url.clone()),
             None => {

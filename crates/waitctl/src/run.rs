@@ -38,7 +38,7 @@ pub async fn serve(ctx: &RunContext) -> anyhow::Result<()> {
 
 pub async fn worker(ctx: &RunContext, stages: Stages) -> anyhow::Result<()> {
     let settings = &ctx.settings;
-    let env = Env::open(&crate::config::apply::common(settings)).await?;
+    let env = Env::open_for_worker(&crate::config::apply::common(settings)).await?;
     let stop = shutdown_signal();
     crate::config::reload::on_sighup(ctx.clone());
     let workers = spawn_planned(&env, &WorkerPlan::from_settings(settings)?, &stop, stages);

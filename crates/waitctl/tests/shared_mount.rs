@@ -241,3 +241,59 @@ async fn vanish_at(point: &str) {
     drop(worker);
     store.close().await;
 }
+
+/// A worker started before its share is mounted: the mount point is an empty folder.
+/// The worker must not make a local repository in it; it waits, saying why, and builds
+/// once the real repository is there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_on_an_empty_mount_point_waits_instead_of_creating_a_repository() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("mnt-repository");
+    std::fs::create_dir_all(&repo).unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let store = Store::open_sqlite(&data.join("wait.db")).await.unwrap();
+    let log = data.join("worker.log");
+    let mut worker = Proc(
+        waitctl()
+            .args(["worker", "--data-dir"])
+            .arg(&data)
+            .arg("--repository")
+            .arg(&repo)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("start waitctl worker"),
+    );
+    let missing = repo.join("8_Output").display().to_string();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains(&missing)
+    {
+        assert!(
+            Instant::now() < deadline,
+            "no warning naming {missing}; worker log:\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        assert!(worker.0.try_wait().unwrap().is_none(), "the worker exited");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        std::fs::read_dir(&repo).unwrap().count(),
+        0,
+        "the worker created folders on the empty mount point"
+    );
+
+    // The share arrives (here: its content appears) and the queued job is built.
+    let demo = demo_repository(&repo, &TreeSpec::small(82)).unwrap();
+    let job = store
+        .create_job(&request(&demo.board, &demo.base_image), None)
+        .await
+        .unwrap();
+    let done = wait_for(&store, job.job_id, &log, |j| j.status.is_final()).await;
+    assert_eq!(done.status, JobStatus::Completed, "{:?}", done.error);
+    assert_eq!(done.attempt, 1);
+    drop(worker);
+    store.close().await;
+}

@@ -54,6 +54,13 @@ pub struct OursResult {
 #[derive(Deserialize)]
 struct ManifestTimings {
     timings: Vec<StageTiming>,
+    outputs: Vec<ManifestImage>,
+}
+
+/// The image file of one output (`install.wim`, or `install.esd` for ESD output).
+#[derive(Debug, Deserialize)]
+struct ManifestImage {
+    image_file: String,
 }
 
 /// The worker child; killed if the benchmark stops early.
@@ -172,7 +179,12 @@ pub async fn run(
         .with_context(|| format!("cannot read {}", manifest_path.display()))?;
     let manifest: ManifestTimings = serde_json::from_str(&text)
         .with_context(|| format!("{}: no timings[]", manifest_path.display()))?;
-    let image = output_dir.join(wait_pipeline::IMAGE_FILE);
+    let image_file = manifest
+        .outputs
+        .first()
+        .map(|o| o.image_file.as_str())
+        .with_context(|| format!("{}: no outputs[]", manifest_path.display()))?;
+    let image = output_dir.join(image_file);
     let image_size = std::fs::metadata(&image)
         .with_context(|| format!("cannot read {}", image.display()))?
         .len();

@@ -13,22 +13,31 @@ use super::fixture::{BenchRepo, SOFTWARE_FILE};
 /// Each step prints `mark <name> <time>` after it, so step times come from the script
 /// itself and exclude nothing but bash's own start.
 const SCRIPT: &str = r#"set -euo pipefail
-base=$1 work=$2 cmds=$3 comp=$4
+base=$1 work=$2 cmds=$3 comp=$4 out=$5 solid=$6
 mark() { printf 'mark %s %s\n' "$1" "$EPOCHREALTIME"; }
 mark start
 cp -- "$base" "$work/copy.wim"
 mark cp
 wimlib-imagex update "$work/copy.wim" 1 < "$cmds" > /dev/null
 mark update
-wimlib-imagex export "$work/copy.wim" 1 "$work/install.wim" --compress="$comp" > /dev/null
+wimlib-imagex export "$work/copy.wim" 1 "$work/$out" --compress="$comp" $solid > /dev/null
 mark export
-md5sum "$work/install.wim" > "$work/checksum.md5"
+md5sum "$work/$out" > "$work/checksum.md5"
 mark md5sum
-sha256sum "$work/install.wim" > "$work/checksum.sha256"
+sha256sum "$work/$out" > "$work/checksum.sha256"
 mark sha256sum
-wimlib-imagex verify "$work/install.wim" > /dev/null
+wimlib-imagex verify "$work/$out" > /dev/null
 mark verify
 "#;
+
+/// The script's `comp`, `out` and `solid` arguments for a job compression: ESD is LZMS
+/// written solid, the way the build writes it.
+fn script_format(compression: &str) -> [&str; 3] {
+    match compression {
+        "esd" => ["lzms", "install.esd", "--solid"],
+        other => [other, "install.wim", ""],
+    }
+}
 
 /// GNU time reports the peak RSS of the largest process it waited for (`%M`, KiB).
 const GNU_TIME: &str = "/usr/bin/time";
@@ -86,7 +95,7 @@ pub fn run(work: &Path, bench: &BenchRepo, compression: &str) -> anyhow::Result<
         .arg(&bench.base_path)
         .arg(work)
         .arg(&cmds)
-        .arg(compression)
+        .args(script_format(compression))
         // EPOCHREALTIME uses the locale's decimal separator.
         .env("LC_ALL", "C")
         .stdin(Stdio::null());
@@ -108,7 +117,7 @@ pub fn run(work: &Path, bench: &BenchRepo, compression: &str) -> anyhow::Result<
     } else {
         None
     };
-    let image = work.join("install.wim");
+    let image = work.join(script_format(compression)[1]);
     let image_size = std::fs::metadata(&image)
         .with_context(|| format!("cannot read {}", image.display()))?
         .len();
