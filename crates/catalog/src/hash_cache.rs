@@ -18,6 +18,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
@@ -69,6 +70,26 @@ pub struct CacheStats {
     pub misses: u64,
     /// Entries currently held.
     pub entries: usize,
+}
+
+/// Why a cancellable hash ([`HashCache::hash_until`], [`hash_file_until`]) gave no
+/// digest: the caller asked it to stop, or the file could not be read. Kept apart
+/// from [`CatalogError`] so a stop is never mistaken for (or reported as) a bad file.
+#[derive(Debug, thiserror::Error)]
+pub enum HashStop {
+    #[error("hashing was cancelled")]
+    Cancelled,
+    #[error(transparent)]
+    Failed(#[from] CatalogError),
+}
+
+/// sha256 of `path` without the cache, stopping as soon as `cancel` is set (it is
+/// looked at every MiB).
+pub fn hash_file_until(
+    path: &Path,
+    cancel: &AtomicBool,
+) -> std::result::Result<HashedFile, HashStop> {
+    crate::hash::hash_file_until(path, cancel)
 }
 
 /// The cache; see the module documentation.
@@ -194,6 +215,22 @@ impl HashCache {
     /// sha256 of `path`, from the cache when the file is unchanged, else computed and
     /// remembered.
     pub fn hash(&mut self, path: &Path) -> Result<HashedFile> {
+        let never = AtomicBool::new(false);
+        self.hash_until(path, &never).map_err(|stop| match stop {
+            HashStop::Failed(e) => e,
+            // Nothing sets `never`; kept total so the match cannot panic.
+            HashStop::Cancelled => CatalogError::io(path, std::io::Error::other("hashing stopped")),
+        })
+    }
+
+    /// Like [`HashCache::hash`], but a miss stops with [`HashStop::Cancelled`] as soon
+    /// as `cancel` is set (looked at every MiB), so a cold multi-GiB file does not hold
+    /// up a cancelled build. A stopped hash leaves the cache as it was.
+    pub fn hash_until(
+        &mut self,
+        path: &Path,
+        cancel: &AtomicBool,
+    ) -> std::result::Result<HashedFile, HashStop> {
         let before = std::fs::metadata(path).map_err(|e| CatalogError::io(path, e))?;
         let now = stamp(&before);
         if let Some(hit) = self.entries.get(path) {
@@ -208,7 +245,7 @@ impl HashCache {
         }
         self.misses += 1;
         let started = now_ns();
-        let hashed = crate::hash::hash_file(path)?;
+        let hashed = crate::hash::hash_file_until(path, cancel)?;
         // Remember the hash only if the file did not change while it was read; otherwise
         // the digest may mix two versions and must not be trusted next time.
         let after = std::fs::metadata(path).map(|m| stamp(&m)).ok();
@@ -292,5 +329,71 @@ impl HashCache {
             .map_err(|e| CatalogError::io(&self.file, e.error))?;
         self.dirty = false;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use super::*;
+
+    /// A file several reads long, with an mtime old enough to be trusted.
+    fn aged_file(dir: &Path, len: usize) -> PathBuf {
+        let path = dir.join("big.bin");
+        let data: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
+        std::fs::write(&path, data).expect("write");
+        let old = SystemTime::now() - std::time::Duration::from_secs(100);
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .and_then(|f| f.set_modified(old))
+            .expect("set mtime");
+        path
+    }
+
+    #[test]
+    fn a_set_flag_stops_hashing_and_caches_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = aged_file(dir.path(), 3 << 20);
+        let mut cache = HashCache::empty(&dir.path().join("h.json"));
+        let stop = AtomicBool::new(true);
+        assert!(matches!(
+            cache.hash_until(&path, &stop),
+            Err(HashStop::Cancelled)
+        ));
+        assert!(matches!(
+            hash_file_until(&path, &stop),
+            Err(HashStop::Cancelled)
+        ));
+        assert_eq!(cache.stats().entries, 0, "a stopped hash is not remembered");
+
+        stop.store(false, Ordering::Relaxed);
+        let whole = cache.hash_until(&path, &stop).expect("hash");
+        assert_eq!(whole.size, 3 << 20);
+        assert_eq!(
+            whole.sha256,
+            crate::hash::hash_file(&path).expect("hash").sha256
+        );
+        assert_eq!(cache.stats().entries, 1);
+        // The flag no longer matters for a hit.
+        stop.store(true, Ordering::Relaxed);
+        assert_eq!(
+            cache.hash_until(&path, &stop).expect("hit").sha256,
+            whole.sha256
+        );
+        assert_eq!(cache.stats().hits, 1);
+    }
+
+    #[test]
+    fn a_missing_file_is_a_failure_not_a_stop() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let never = AtomicBool::new(false);
+        let gone = dir.path().join("gone.iso");
+        let mut cache = HashCache::empty(&dir.path().join("h.json"));
+        match cache.hash_until(&gone, &never) {
+            Err(HashStop::Failed(CatalogError::Io { path, .. })) => assert_eq!(path, gone),
+            other => panic!("expected an I/O failure naming the file, got {other:?}"),
+        }
     }
 }

@@ -48,7 +48,8 @@ pub struct NamingVars<'a> {
     /// Build number of the image; `{build}` is `unknown` without one.
     pub build: Option<u32>,
     pub index: u32,
-    /// "key" or "nokey" when a job builds both; `{variant}` is empty otherwise.
+    /// `both` when a job builds the key and the no-key variant (one folder holds both);
+    /// `{variant}` is empty otherwise.
     pub variant: Option<&'a str>,
 }
 

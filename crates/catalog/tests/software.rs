@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use wait_catalog::fixtures::{self, Fixture};
-use wait_catalog::software::{SoftwareKind, SoftwareProblem, inspect_software, parse_pe_version};
+use wait_catalog::software::{
+    SoftwareKind, SoftwareProblem, check_switches, inspect_software, parse_pe_version,
+};
 
 fn write(dir: &Path, f: &Fixture) -> PathBuf {
     let p = dir.join(&f.file);
@@ -150,4 +152,52 @@ fn pe_parser_reads_the_fixture_in_memory() {
     assert_eq!(v.fixed_file_version.as_deref(), Some("1.2.3.4"));
     assert_eq!(v.product_name.as_deref(), Some("P"));
     assert_eq!(v.company_name.as_deref(), Some("C"));
+}
+
+#[test]
+fn switches_that_would_change_the_command_line_are_refused() {
+    for good in [
+        "",
+        "/S /norestart",
+        r#"/VERYSILENT /DIR="C:\Program Files\Demo""#,
+        r"/quiet /log %TEMP%\demo.log",
+    ] {
+        assert_eq!(check_switches(good), Ok(()), "{good:?}");
+    }
+    let long = "/x".repeat(201);
+    for (bad, says) in [
+        ("/S & del C:\\x", "'&'"),
+        ("/S | more", "'|'"),
+        ("/S > C:\\out", "'>'"),
+        ("/S < in", "'<'"),
+        ("/S ^& x", "'^'"),
+        ("/S\r\ncalc", "U+000D"),
+        ("/S\tx", "U+0009"),
+        ("/DIR=\"C:\\x", "unbalanced"),
+        (long.as_str(), "more than 400"),
+    ] {
+        let e = check_switches(bad).expect_err(bad);
+        assert!(e.contains(says), "{bad:?}: {e}");
+    }
+
+    // A sidecar with such a line is refused, naming the sidecar.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut exe_path = PathBuf::new();
+    for f in fixtures::demo_exe() {
+        let p = write(dir.path(), &f);
+        if f.file.ends_with(".exe") {
+            exe_path = p;
+        }
+    }
+    std::fs::write(
+        dir.path().join("DemoTool.exe.switches"),
+        "# x\r\n/S & calc\r\n",
+    )
+    .expect("w");
+    let e = inspect_software(&exe_path).expect_err("refused");
+    assert_eq!(e.file, "DemoTool.exe.switches");
+    assert!(
+        matches!(e.problem, SoftwareProblem::BadSwitches { .. }),
+        "{e}"
+    );
 }

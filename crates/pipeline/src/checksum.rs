@@ -5,6 +5,7 @@ use std::fs::File;
 use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use md5::Md5;
 use sha2::{Digest, Sha256};
@@ -38,6 +39,18 @@ pub fn digest_file(
 /// image, in one read.
 pub(crate) fn staged_digest(path: &Path) -> Result<(u64, String, String), PipelineError> {
     hash_twice::<sha1::Sha1, Sha256>(path, |_| true)
+}
+
+/// [`staged_digest`] that ends with `Cancelled` once `cancel` is set (looked at after
+/// every MiB read), for inputs that may be large (driver packages, installers).
+pub(crate) fn staged_digest_until(
+    path: &Path,
+    cancel: &AtomicBool,
+) -> Result<(u64, String, String), PipelineError> {
+    if cancel.load(Ordering::Relaxed) {
+        return Err(PipelineError::Cancelled);
+    }
+    hash_twice::<sha1::Sha1, Sha256>(path, |_| !cancel.load(Ordering::Relaxed))
 }
 
 /// Read `path` once and feed every chunk to two hash algorithms. Big files get one
@@ -247,6 +260,23 @@ mod tests {
         std::fs::write(&path, vec![1u8; 3 * CHUNK]).unwrap();
         let err = digest_file(&path, |n| n < CHUNK as u64).unwrap_err();
         assert!(matches!(err, PipelineError::Cancelled));
+    }
+
+    #[test]
+    fn staged_digest_stops_when_cancelled() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("driver.cab");
+        std::fs::write(&path, vec![3u8; 3 * CHUNK]).unwrap();
+        let flag = AtomicBool::new(false);
+        assert_eq!(
+            staged_digest_until(&path, &flag).unwrap(),
+            staged_digest(&path).unwrap()
+        );
+        flag.store(true, Ordering::Relaxed);
+        assert!(matches!(
+            staged_digest_until(&path, &flag),
+            Err(PipelineError::Cancelled)
+        ));
     }
 
     #[test]

@@ -58,5 +58,6 @@ pub const WINDOWS_DRIVER_ROOT: &str = r"C:\WAIT\Drivers";
 pub const IMAGE_UNATTEND_PATH: &str = "/Windows/Panther/unattend.xml";
 /// The first-boot script Setup runs after installation, before the first logon.
 pub const IMAGE_SETUPCOMPLETE_PATH: &str = "/Windows/Setup/Scripts/SetupComplete.cmd";
-/// The image file name inside an output folder.
+/// The image file name inside an output folder with the default stem and WIM output
+/// (ESD output writes `install.esd`; `image_name` changes the stem).
 pub const IMAGE_FILE: &str = "install.wim";

@@ -114,7 +114,8 @@ pub struct ManifestOutput {
 pub struct FirstBoot {
     /// Image path of the script (`/Windows/Setup/Scripts/SetupComplete.cmd`).
     pub script: String,
-    /// Where software install commands run: `SetupComplete.cmd` or `FirstLogonCommands`.
+    /// Where `.msu` updates and software install commands run: `SetupComplete.cmd` or
+    /// `FirstLogonCommands`.
     pub software_runs_from: String,
     /// Windows paths the script and the answer-file commands reference.
     pub references: Vec<String>,
@@ -131,6 +132,9 @@ pub struct ManifestWinre {
     pub compression: Option<String>,
     /// Size after recompression, when the job asked for it.
     pub recompressed_size: Option<u64>,
+    /// Compression WinRE was rewritten with, when the job asked for it.
+    #[serde(default)]
+    pub recompressed_to: Option<String>,
     pub note: String,
 }
 
@@ -290,7 +294,8 @@ impl Manifest {
                 line(format!("Size:          {size} bytes"));
             }
             if let Some(size) = w.recompressed_size {
-                line(format!("Recompressed:  {size} bytes"));
+                let to = w.recompressed_to.as_deref().unwrap_or("?");
+                line(format!("Recompressed:  {size} bytes ({to})"));
             }
             line(format!("Note:          {}", w.note));
         }

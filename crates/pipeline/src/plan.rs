@@ -2,6 +2,7 @@
 //! file is staged, and which mechanism (answer-file servicing, first-boot DISM, a
 //! first-boot command or FirstLogonCommands) applies it.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use wait_catalog::ImageIdentity;
@@ -60,9 +61,20 @@ pub(crate) fn setupcomplete_may_be_skipped(identity: &ImageIdentity, product_key
     !(edition.contains("enterprise") || edition.contains("server"))
 }
 
+/// The first-boot DISM line for one staged `.msu` (its Windows path).
+pub(crate) fn dism_command(win: &str) -> String {
+    format!("dism /online /add-package /packagepath:\"{win}\" /quiet /norestart")
+}
+
+/// `at_logon`: SetupComplete.cmd may be skipped (see [`setupcomplete_may_be_skipped`]),
+/// so `.msu` packages and installers are planned as FirstLogonCommands instead.
+///
+/// `switches`: silent switches from the request per `.exe` file name; they take the
+/// place of the repository's `.switches` sidecar.
 pub(crate) fn plan_components(
     components: &[FoundComponent],
-    software_at_logon: bool,
+    at_logon: bool,
+    switches: &BTreeMap<String, String>,
 ) -> Result<ComponentPlan, PipelineError> {
     let mut plan = ComponentPlan::default();
     for c in components {
@@ -101,27 +113,40 @@ pub(crate) fn plan_components(
                         when: "offlineServicing pass, when Windows Setup installs the image".into(),
                     });
                 } else {
+                    let command = dism_command(&win);
+                    let (how, when) = if at_logon {
+                        (
+                            format!("Microsoft-Windows-Shell-Setup/FirstLogonCommands: {command}"),
+                            "first administrator logon, before the software (oobeSystem FirstLogonCommands; SetupComplete.cmd is skipped with an OEM product key on this edition)",
+                        )
+                    } else {
+                        (
+                            format!("{command} in SetupComplete.cmd"),
+                            "first boot (first-boot DISM), after Setup and before the first logon",
+                        )
+                    };
                     plan.dism.push(win.clone());
                     plan.entries.push(ComponentEntry {
                         kind: label.into(),
                         name: c.rel.clone(),
-                        staged_at: win.clone(),
-                        how: format!(
-                            "dism /online /add-package /packagepath:\"{win}\" in SetupComplete.cmd"
-                        ),
-                        when:
-                            "first boot (first-boot DISM), after Setup and before the first logon"
-                                .into(),
+                        staged_at: win,
+                        how,
+                        when: when.into(),
                     });
                 }
             }
             ComponentDetail::Software(info) => {
                 let quoted = format!("\"{}\"", info.file);
-                let command = match info.kind {
-                    SoftwareKind::Appx | SoftwareKind::Msix => format!(
+                let given = match info.kind {
+                    SoftwareKind::Exe => requested_switches(switches, &info.file),
+                    _ => None,
+                };
+                let command = match (info.kind, given) {
+                    (SoftwareKind::Appx | SoftwareKind::Msix, _) => format!(
                         "powershell -NoProfile -ExecutionPolicy Bypass -Command \"Add-AppxProvisionedPackage -Online -PackagePath '{win}' -SkipLicense\""
                     ),
-                    SoftwareKind::Msi | SoftwareKind::Exe => {
+                    (_, Some(given)) => format!("\"{win}\" {given}").trim_end().to_string(),
+                    (SoftwareKind::Msi | SoftwareKind::Exe, None) => {
                         if info.default_command.contains(&quoted) {
                             info.default_command
                                 .replacen(&quoted, &format!("\"{win}\""), 1)
@@ -133,7 +158,7 @@ pub(crate) fn plan_components(
                     }
                 };
                 let description = format!("WAIT: install {}", info.file);
-                let (how, when) = if software_at_logon {
+                let (how, when) = if at_logon {
                     (
                         format!("Microsoft-Windows-Shell-Setup/FirstLogonCommands: {command}"),
                         "first administrator logon (oobeSystem FirstLogonCommands; SetupComplete.cmd is skipped with an OEM product key on this edition)",
@@ -156,6 +181,17 @@ pub(crate) fn plan_components(
         }
     }
     Ok(plan)
+}
+
+/// The request's switches for `file`, matched without regard to case as Windows would.
+fn requested_switches<'a>(switches: &'a BTreeMap<String, String>, file: &str) -> Option<&'a str> {
+    switches
+        .iter()
+        .find(|(name, _)| {
+            let name = name.rsplit(['/', '\\']).next().unwrap_or(name);
+            name.eq_ignore_ascii_case(file)
+        })
+        .map(|(_, s)| s.as_str())
 }
 
 pub(crate) fn file_name_of(c: &FoundComponent) -> &str {

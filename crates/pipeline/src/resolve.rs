@@ -2,14 +2,16 @@
 //! before any heavy work starts.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use wait_catalog::components::{ComponentKind, FoundComponent};
 use wait_catalog::{DriverSet, ImageIdentity, Repository};
-use wait_store::{Job, Resource};
+use wait_store::{Job, JobRequest, Resource};
 
 use crate::IMAGE_DRIVER_ROOT;
 use crate::PipelineError;
-use crate::checksum::staged_digest;
+use crate::checksum::staged_digest_until;
 use crate::manifest::StagedFile;
 use crate::plan::file_name_of;
 use crate::report::Reporter;
@@ -25,29 +27,48 @@ pub(crate) struct Resolved {
     /// Language packs, then updates, then software, each in request order.
     pub(crate) components: Vec<FoundComponent>,
     pub(crate) resources: Vec<Resource>,
+    /// The ISO in `1_BaseImages` whose Setup media an ISO output is made from (the base
+    /// itself when it is an ISO); None without ISO output.
+    pub(crate) install_media: Option<String>,
 }
 
 /// Hashes inputs through the content-hash cache when the worker has one, so a
-/// multi-GB base image is read once, not once per build.
-pub(crate) struct Hasher(Option<wait_catalog::HashCache>);
+/// multi-GB base image is read once, not once per build. Every hash watches the job's
+/// cancel flag: a cold base image takes many seconds to read, and a cancel must not
+/// wait for it.
+pub(crate) struct Hasher {
+    cache: Option<wait_catalog::HashCache>,
+    cancel: Arc<AtomicBool>,
+}
 
 impl Hasher {
-    pub(crate) fn new(cache_file: Option<&Path>) -> Self {
-        Self(cache_file.map(|f| {
+    pub(crate) fn new(cache_file: Option<&Path>, cancel: Arc<AtomicBool>) -> Self {
+        let cache = cache_file.map(|f| {
             wait_catalog::HashCache::open(f).unwrap_or_else(|_| wait_catalog::HashCache::empty(f))
-        }))
+        });
+        Self { cache, cancel }
     }
 
     fn hash(&mut self, path: &Path) -> Result<wait_catalog::HashedFile, PipelineError> {
-        Ok(match &mut self.0 {
-            Some(cache) => cache.hash(path)?,
-            None => wait_catalog::hash_file(path)?,
+        use wait_catalog::hash_cache::{HashStop, hash_file_until};
+        let hashed = match &mut self.cache {
+            Some(cache) => cache.hash_until(path, &self.cancel),
+            None => hash_file_until(path, &self.cancel),
+        };
+        hashed.map_err(|stop| match stop {
+            HashStop::Cancelled => PipelineError::Cancelled,
+            HashStop::Failed(e) => e.into(),
         })
+    }
+
+    /// Size, SHA-1 and SHA-256 of a file that goes into the image, stopping on cancel.
+    fn staged(&self, path: &Path) -> Result<(u64, String, String), PipelineError> {
+        staged_digest_until(path, &self.cancel)
     }
 
     /// Keep what was learned. A cache that cannot be saved only costs time later.
     pub(crate) fn save(&mut self, r: &Reporter) {
-        if let Some(cache) = &mut self.0 {
+        if let Some(cache) = &mut self.cache {
             if let Err(e) = cache.save() {
                 r.verbose("resolve", || format!("hash cache not saved: {e}"));
             }
@@ -102,7 +123,7 @@ pub(crate) fn resolve(
             ))
         })?;
         let rel = rel.to_string_lossy().replace('\\', "/");
-        let (size, sha1, sha256) = staged_digest(&host)?;
+        let (size, sha1, sha256) = hasher.staged(&host)?;
         resources.push(Resource {
             kind: "driver".into(),
             path: format!("{}/{}", driver_set.path, rel),
@@ -153,6 +174,7 @@ pub(crate) fn resolve(
         (ComponentKind::Software, &req.software),
     ] {
         for name in names {
+            r.check_cancel()?;
             let found = repo
                 .locate_component(kind, &req.customer_name, name, &identity)
                 .map_err(|e| PipelineError::Permanent(e.to_string()))?;
@@ -176,10 +198,37 @@ pub(crate) fn resolve(
                     kind.field()
                 )));
             }
+            // The silent switches beside an .exe are staged with it and shape its
+            // command: an input like the installer itself.
+            if let Some(sidecar) = crate::plan::switches_sidecar(&found) {
+                let hashed = hasher.hash(&sidecar)?;
+                resources.push(Resource {
+                    kind: kind.resource_kind().into(),
+                    path: format!("{}.switches", found.rel),
+                    sha256: hashed.sha256,
+                    size: hashed.size,
+                });
+            }
             components.push(found);
         }
     }
     add_checkpoints(&mut components, &mut resources, hasher, r)?;
+    let install_media = install_media(req, repo, &identity)?;
+    if let Some(media) = install_media.as_ref().filter(|m| **m != req.base_image) {
+        r.check_cancel()?;
+        let path = repo.resolve("create_iso", "1_BaseImages", media)?;
+        r.info(
+            "resolve",
+            format!("Setup media for the ISO: 1_BaseImages/{media}"),
+        );
+        let hashed = hasher.hash(&path)?;
+        resources.push(Resource {
+            kind: "install_media".into(),
+            path: format!("1_BaseImages/{media}"),
+            sha256: hashed.sha256,
+            size: hashed.size,
+        });
+    }
     r.info("resolve", format!("Recorded {} inputs", resources.len()));
     Ok(Resolved {
         base_path,
@@ -189,7 +238,33 @@ pub(crate) fn resolve(
         answer,
         components,
         resources,
+        install_media,
     })
+}
+
+/// Which ISO's Setup media an ISO output is made from: the base when it is an ISO, else
+/// an ISO in `1_BaseImages` with the base's build and architecture.
+fn install_media(
+    req: &JobRequest,
+    repo: &Repository,
+    identity: &ImageIdentity,
+) -> Result<Option<String>, PipelineError> {
+    if !req.create_iso {
+        return Ok(None);
+    }
+    if req.base_image.to_ascii_lowercase().ends_with(".iso") {
+        return Ok(Some(req.base_image.clone()));
+    }
+    let media = repo
+        .install_media_for(&req.base_image, identity)
+        .map_err(|e| PipelineError::Permanent(e.to_string()))?;
+    match media {
+        Some(name) => Ok(Some(name)),
+        None => Err(PipelineError::Permanent(format!(
+            "create_iso: no install ISO in 1_BaseImages has the build and architecture of {}",
+            req.base_image
+        ))),
+    }
 }
 
 /// Stage the checkpoint updates the selected cumulative updates need, from the same
@@ -222,6 +297,8 @@ fn add_checkpoints(
         let mut available = Vec::new();
         let entries = std::fs::read_dir(folder).map_err(|e| PipelineError::io(folder, e))?;
         for entry in entries.flatten() {
+            // Each candidate is opened and read; a folder of big updates takes a while.
+            r.check_cancel()?;
             let p = entry.path();
             let is_msu = p.extension().is_some_and(|e| e.eq_ignore_ascii_case("msu"));
             if is_msu && p != c.path {
@@ -290,7 +367,7 @@ fn add_checkpoints(
 
 pub(crate) fn choose_driver_set(
     repo: &Repository,
-    req: &wait_store::JobRequest,
+    req: &JobRequest,
     identity: &ImageIdentity,
     r: &Reporter,
 ) -> Result<DriverSet, PipelineError> {
@@ -343,6 +420,8 @@ pub(crate) fn walk_files(
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
+        // A driver tree can hold many thousands of folders (or sit on a slow share).
+        r.check_cancel()?;
         let entries = std::fs::read_dir(&d).map_err(|e| PipelineError::io(&d, e))?;
         for entry in entries {
             let entry = entry.map_err(|e| PipelineError::io(&d, e))?;

@@ -18,6 +18,11 @@ pub(crate) struct SetupCompletePlan<'a> {
     pub commands: Vec<(String, String)>,
 }
 
+/// Installs every driver staged under `root` (a Windows path) into the driver store.
+pub(crate) fn pnputil_command(root: &str) -> String {
+    format!("pnputil /add-driver \"{root}\\*.inf\" /subdirs /install")
+}
+
 /// The script text, with CRLF line ends as cmd.exe expects.
 pub(crate) fn render(plan: &SetupCompletePlan<'_>) -> String {
     let mut lines: Vec<String> = vec![
@@ -38,14 +43,13 @@ pub(crate) fn render(plan: &SetupCompletePlan<'_>) -> String {
         ));
     }
     if let Some(root) = plan.driver_root {
-        lines.push(format!(
-            "pnputil /add-driver \"{root}\\*.inf\" /subdirs /install>>\"%WAITLOG%\" 2>&1"
-        ));
+        lines.push(format!("{}>>\"%WAITLOG%\" 2>&1", pnputil_command(root)));
         lines.push("echo [%DATE% %TIME%] pnputil exit code %ERRORLEVEL%>>\"%WAITLOG%\"".into());
     }
     for pkg in &plan.dism_packages {
         lines.push(format!(
-            "dism /online /add-package /packagepath:\"{pkg}\" /quiet /norestart>>\"%WAITLOG%\" 2>&1"
+            "{}>>\"%WAITLOG%\" 2>&1",
+            crate::plan::dism_command(pkg)
         ));
         lines.push(format!(
             "echo [%DATE% %TIME%] dism {} exit code %ERRORLEVEL%>>\"%WAITLOG%\"",

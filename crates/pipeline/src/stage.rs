@@ -12,7 +12,7 @@ use wait_store::Job;
 use wait_wim::UpdateCommand;
 
 use crate::PipelineError;
-use crate::checksum::staged_digest;
+use crate::checksum::staged_digest_until;
 use crate::manifest::{ComponentEntry, StagedFile};
 use crate::report::Reporter;
 
@@ -100,7 +100,7 @@ impl StageContext<'_> {
                 self.stage
             )));
         }
-        let (size, sha1, sha256) = staged_digest(host)?;
+        let (size, sha1, sha256) = staged_digest_until(host, &self.r.cancel_flag())?;
         self.state.commands.push(UpdateCommand::Add {
             source: host.to_path_buf(),
             target: image_path.to_string(),

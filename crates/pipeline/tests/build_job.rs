@@ -5,10 +5,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Env, run};
+use common::{Env, assert_validates, extract_from_image, extract_to_dir, manifest, run};
 use wait_catalog::fixtures::TreeSpec;
 use wait_pipeline::{Manifest, validate_output};
-use wait_store::{JobStatus, StoreError};
+use wait_store::{JobRequest, JobStatus, StoreError};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn completed_build_publishes_output_that_independent_tools_accept() {
@@ -51,19 +51,11 @@ async fn completed_build_publishes_output_that_independent_tools_accept() {
 
     // The answer file inside the image carries the driver path and the user's content.
     let extract = env.dir.path().join("extract");
-    std::fs::create_dir_all(&extract).unwrap();
-    let x = extract.to_str().unwrap();
-    run(
+    extract_to_dir(
         &dir,
-        "wimlib-imagex",
-        &[
-            "extract",
-            "install.wim",
-            "1",
-            "/Windows/Panther/unattend.xml",
-            &format!("--dest-dir={x}"),
-            "--no-acls",
-        ],
+        "install.wim",
+        "/Windows/Panther/unattend.xml",
+        &extract,
     );
     let unattend = std::fs::read_to_string(extract.join("unattend.xml")).unwrap();
     assert!(unattend.contains("Microsoft-Windows-PnpCustomizationsNonWinPE"));
@@ -74,8 +66,7 @@ async fn completed_build_publishes_output_that_independent_tools_accept() {
     );
 
     // Every input is recorded with a hash an independent tool agrees with.
-    let manifest: Manifest =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    let manifest = manifest(&dir);
     let base = job
         .resources
         .iter()
@@ -250,6 +241,15 @@ async fn worker_that_lost_its_lease_cannot_finish_the_job() {
     assert!(matches!(err, StoreError::LeaseLost { .. }));
 }
 
+/// The demo packages (language packs, updates, software) written to the repository,
+/// and a request for the customer they belong to.
+fn demo_request(env: &Env) -> JobRequest {
+    wait_catalog::fixtures::write_demo_packages(env.repo.root()).expect("demo packages");
+    let mut req = env.request();
+    req.customer_name = "DEMO".into();
+    req
+}
+
 const LANGPACK: &str = "Microsoft-Windows-Client-Language-Pack_x64_de-de.cab";
 const UPDATE_CAB: &str = "Windows11.0-KB5999001-x64.cab";
 const PSFX_MSU: &str = "windows11.0-kb5046617-x64.msu";
@@ -257,9 +257,7 @@ const PSFX_MSU: &str = "windows11.0-kb5046617-x64.msu";
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn language_packs_updates_and_software_are_staged_and_scheduled() {
     let env = Env::new(TreeSpec::small(7)).await;
-    wait_catalog::fixtures::write_demo_packages(env.repo.root()).unwrap();
-    let mut req = env.request();
-    req.customer_name = "DEMO".into();
+    let mut req = demo_request(&env);
     req.langpacks = vec![LANGPACK.into()];
     req.updates = vec![UPDATE_CAB.into(), PSFX_MSU.into()];
     req.software = vec!["DemoAgent.msi".into(), "DemoViewer.msix".into()];
@@ -280,13 +278,7 @@ async fn language_packs_updates_and_software_are_staged_and_scheduled() {
         assert!(listing.lines().any(|l| l == path), "{path} not in image");
     }
 
-    let extract = |image_path: &str| {
-        run(
-            &dir,
-            "wimlib-imagex",
-            &["extract", "install.wim", "1", image_path, "--to-stdout"],
-        )
-    };
+    let extract = |image_path: &str| extract_from_image(&dir, image_path);
     let unattend = extract("/Windows/Panther/unattend.xml");
     let mut reader = quick_xml::Reader::from_str(&unattend);
     let mut identities = Vec::new();
@@ -359,8 +351,7 @@ async fn language_packs_updates_and_software_are_staged_and_scheduled() {
         "cab updates go through the answer file"
     );
 
-    let manifest: Manifest =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    let manifest = manifest(&dir);
     let kinds: Vec<&str> = manifest
         .components
         .iter()
@@ -407,15 +398,13 @@ async fn language_packs_updates_and_software_are_staged_and_scheduled() {
     for kind in ["langpack", "update", "software"] {
         assert!(job.resources.iter().any(|r| r.kind == kind), "{kind}");
     }
-    let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let report = validate_output(&dir, flag).unwrap();
-    assert!(report.passed(), "{:?}", report.failures());
+    assert_validates(&dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn update_for_another_architecture_fails_the_build_naming_the_field() {
     let env = Env::new(TreeSpec::small(7)).await;
-    wait_catalog::fixtures::write_demo_packages(env.repo.root()).unwrap();
+    let mut req = demo_request(&env);
     let mum = wait_catalog::fixtures::update_mum(
         "Package_for_KB5999002",
         "26100.2033.1.3",
@@ -430,8 +419,6 @@ async fn update_for_another_architecture_fails_the_build_naming_the_field() {
         .root()
         .join("4_Updates/DEMO/WIN11_24H2/Windows11.0-KB5999002-arm64.cab");
     std::fs::write(&dest, cab).unwrap();
-    let mut req = env.request();
-    req.customer_name = "DEMO".into();
     req.updates = vec!["Windows11.0-KB5999002-arm64.cab".into()];
     let job = env.store.create_job(&req, None).await.unwrap();
     env.worker().run_until_idle().await.unwrap();
@@ -443,4 +430,155 @@ async fn update_for_another_architecture_fails_the_build_naming_the_field() {
         "{err}"
     );
     assert!(err.to_lowercase().contains("arm64"), "{err}");
+}
+
+/// The FirstLogonCommands command lines of an answer file, in order.
+fn first_logon_command_lines(unattend: &str) -> Vec<String> {
+    let mut reader = quick_xml::Reader::from_str(unattend);
+    let (mut lines, mut inside) = (Vec::new(), false);
+    loop {
+        match reader.read_event().expect("answer file parses") {
+            quick_xml::events::Event::Start(e) if e.local_name().as_ref() == b"CommandLine" => {
+                inside = true;
+            }
+            quick_xml::events::Event::Text(t) if inside => {
+                lines.push(t.unescape().expect("text").into_owned());
+                inside = false;
+            }
+            quick_xml::events::Event::End(_) => inside = false,
+            quick_xml::events::Event::Eof => break,
+            _ => {}
+        }
+    }
+    lines
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oem_key_on_a_professional_image_moves_updates_and_software_to_first_logon() {
+    let env = Env::new(TreeSpec::small(8)).await;
+    let mut req = demo_request(&env);
+    // Windows skips SetupComplete.cmd with an OEM key on this edition.
+    let base = env.base_image_path();
+    run(
+        env.dir.path(),
+        "wimlib-imagex",
+        &[
+            "info",
+            base.to_str().unwrap(),
+            "1",
+            "--image-property",
+            "WINDOWS/EDITIONID=Professional",
+            "--image-property",
+            "FLAGS=Professional",
+        ],
+    );
+    req.updates = vec![UPDATE_CAB.into(), PSFX_MSU.into()];
+    req.software = vec!["DemoAgent.msi".into()];
+    req.product_key = Some("VK7JG-NPHTM-C97JM-9MPGT-3V66T".into());
+    req.key_variants = "key".into();
+    let job = env.store.create_job(&req, None).await.unwrap();
+    env.worker().run_until_idle().await.unwrap();
+    let job = env.store.get_job(job.job_id).await.unwrap().unwrap();
+    assert_eq!(job.status, JobStatus::Completed, "error: {:?}", job.error);
+    let dir = env.output(job.output_dir.as_deref().unwrap());
+    let extract = |image_path: &str| extract_from_image(&dir, image_path);
+
+    let script = extract("/Windows/Setup/Scripts/SetupComplete.cmd");
+    assert!(
+        !script.contains("dism ") && !script.contains("msiexec"),
+        "nothing that matters may wait for a script Windows skips:\n{script}"
+    );
+
+    let commands = first_logon_command_lines(&extract("/Windows/Panther/unattend.xml"));
+    let position = |needle: &str| {
+        commands
+            .iter()
+            .position(|c| c.to_lowercase().contains(needle))
+            .unwrap_or_else(|| panic!("{needle} not in FirstLogonCommands: {commands:?}"))
+    };
+    let pnputil = position("pnputil /add-driver");
+    let checkpoint = position("kb5043080");
+    let target = position(PSFX_MSU);
+    let msi = position("msiexec /i");
+    assert!(
+        pnputil < checkpoint && checkpoint < target && target < msi,
+        "{commands:?}"
+    );
+    assert!(commands[target].starts_with("dism /online /add-package /packagepath:"));
+    assert!(
+        commands.iter().all(|c| !c.contains(UPDATE_CAB)),
+        "cab updates still go through <servicing>"
+    );
+
+    let manifest = manifest(&dir);
+    assert_eq!(manifest.first_boot.software_runs_from, "FirstLogonCommands");
+    let msu = manifest
+        .components
+        .iter()
+        .find(|c| c.name.ends_with(PSFX_MSU))
+        .expect("msu in the manifest");
+    assert!(msu.how.contains("FirstLogonCommands"), "{msu:?}");
+    assert!(msu.when.contains("first administrator logon"), "{msu:?}");
+    assert!(
+        job.warnings.iter().all(|w| !w.contains("SetupComplete")),
+        "{:?}",
+        job.warnings
+    );
+    assert_validates(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exe_switches_come_from_the_request_or_else_from_the_sidecar() {
+    let env = Env::new(TreeSpec::small(9)).await;
+    let mut plain = demo_request(&env);
+    plain.software = vec!["DemoTool.exe".into()];
+    let mut given = plain.clone();
+    given.options.software_switches = [(
+        "DemoTool.exe".to_string(),
+        r#"/VERYSILENT /DIR="C:\Tools""#.to_string(),
+    )]
+    .into();
+    let mut scripts = Vec::new();
+    for req in [&plain, &given] {
+        let job = env.store.create_job(req, None).await.unwrap();
+        env.worker().run_until_idle().await.unwrap();
+        let job = env.store.get_job(job.job_id).await.unwrap().unwrap();
+        assert_eq!(job.status, JobStatus::Completed, "error: {:?}", job.error);
+        let dir = env.output(job.output_dir.as_deref().unwrap());
+        scripts.push(extract_from_image(
+            &dir,
+            "/Windows/Setup/Scripts/SetupComplete.cmd",
+        ));
+        let manifest = manifest(&dir);
+        let tool = manifest
+            .components
+            .iter()
+            .find(|c| c.name.ends_with("DemoTool.exe"))
+            .expect("exe in the manifest");
+        let expected = if req.options.software_switches.is_empty() {
+            "/S /norestart"
+        } else {
+            "/VERYSILENT"
+        };
+        assert!(tool.how.contains(expected), "{tool:?}");
+        // The sidecar is an input either way: it is staged beside the installer.
+        assert!(
+            job.resources
+                .iter()
+                .any(|r| r.kind == "software" && r.path.ends_with("DemoTool.exe.switches")),
+            "{:?}",
+            job.resources
+        );
+    }
+    assert!(
+        scripts[0].contains(r#""C:\WAIT\Software\DemoTool.exe" /S /norestart"#),
+        "{}",
+        scripts[0]
+    );
+    assert!(
+        scripts[1].contains(r#""C:\WAIT\Software\DemoTool.exe" /VERYSILENT /DIR="C:\Tools""#),
+        "{}",
+        scripts[1]
+    );
+    assert!(!scripts[1].contains("/S /norestart"), "{}", scripts[1]);
 }

@@ -6,23 +6,17 @@
 
 mod common;
 
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::Env;
+use common::cancel::assert_left_nothing;
 use wait_catalog::fixtures::TreeSpec;
-use wait_pipeline::{
-    BUILTIN_STAGES, ComponentEntry, Manifest, PipelineError, Stage, StageContext, Worker,
-    WorkerConfig,
-};
+use wait_pipeline::{BUILTIN_STAGES, ComponentEntry, PipelineError, Stage, StageContext, Worker};
 use wait_store::{JobStatus, Store};
 
 fn worker(env: &Env) -> Worker {
-    let mut config = WorkerConfig::new("cancel-worker", env.dir.path().join("work"));
-    config.heartbeat = Duration::from_millis(20);
-    config.poll_interval = Duration::from_millis(20);
-    Worker::new(env.store.clone(), env.repo.clone(), config)
+    env.quick_worker("cancel-worker", |_| {})
 }
 
 /// Cancels the job through the store, then waits for the worker to notice.
@@ -52,33 +46,12 @@ impl Stage for CancelHere {
     }
 }
 
-/// Files under `dir` this process still has open.
-fn open_files_under(dir: &Path) -> Vec<String> {
-    let mut open = Vec::new();
-    for fd in std::fs::read_dir("/proc/self/fd")
-        .expect("fd list")
-        .flatten()
-    {
-        if let Ok(target) = std::fs::read_link(fd.path()) {
-            if target.starts_with(dir) {
-                open.push(target.display().to_string());
-            }
-        }
-    }
-    open
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancel_in_every_stage_publishes_nothing_and_leaves_nothing() {
     let spec = TreeSpec::small(71);
     let env = Env::new(spec).await;
     // An ISO base image with ISO output, so that every stage has real work to stop.
-    wait_catalog::fixtures::write_base_iso(
-        &env.repo.root().join("1_BaseImages/MEDIA.iso"),
-        &spec,
-        "CANCEL_MEDIA",
-    )
-    .expect("base ISO");
+    env.add_base_iso(&spec, "MEDIA.iso", "CANCEL_MEDIA");
     for stage in BUILTIN_STAGES {
         let mut w = worker(&env);
         w.add_stage(
@@ -93,42 +66,14 @@ async fn cancel_in_every_stage_publishes_nothing_and_leaves_nothing() {
         req.customer_name = format!("C-{stage}");
         req.base_image = "MEDIA.iso".into();
         req.create_iso = true;
-        let job = env.store.create_job(&req, None).await.expect("create");
-        w.run_until_idle().await.expect("worker");
-
-        let job = env
-            .store
-            .get_job(job.job_id)
-            .await
-            .expect("get")
-            .expect("job");
+        let job = env.run_job(&w, &req).await;
         assert_eq!(
             job.status,
             JobStatus::Cancelled,
             "after {stage}: {:?}",
             job.error
         );
-        let customer = env.repo.output_root().join(&req.customer_name);
-        let left: Vec<_> = std::fs::read_dir(&customer)
-            .map(|d| d.flatten().map(|e| e.file_name()).collect())
-            .unwrap_or_default();
-        assert!(left.is_empty(), "after {stage}: output left {left:?}");
-        let work = env.dir.path().join("work");
-        let scratch: Vec<_> = std::fs::read_dir(&work)
-            .map(|d| {
-                d.flatten()
-                    .filter(|e| e.file_name().to_string_lossy().starts_with("job-"))
-                    .map(|e| e.file_name())
-                    .collect()
-            })
-            .unwrap_or_default();
-        assert!(
-            scratch.is_empty(),
-            "after {stage}: scratch left {scratch:?}"
-        );
-        let open = open_files_under(env.dir.path());
-        let open: Vec<_> = open.iter().filter(|p| !p.contains("wait.db")).collect();
-        assert!(open.is_empty(), "after {stage}: still open {open:?}");
+        assert_left_nothing(&env, &req.customer_name, &format!("after {stage}"));
     }
 }
 
@@ -184,27 +129,13 @@ async fn custom_stage_files_reach_the_image_and_the_manifest() {
         .is_err(),
         "an unknown stage name is refused"
     );
-    let job = env
-        .store
-        .create_job(&env.request(), None)
-        .await
-        .expect("create");
-    w.run_until_idle().await.expect("worker");
-    let job = env
-        .store
-        .get_job(job.job_id)
-        .await
-        .expect("get")
-        .expect("job");
+    let job = env.run_job(&w, &env.request()).await;
     assert_eq!(job.status, JobStatus::Completed, "{:?}", job.error);
     assert_eq!(seen.lock().expect("lock").len(), 1);
     let dir = env.output(job.output_dir.as_deref().expect("output"));
     let listing = common::run(&dir, "wimlib-imagex", &["dir", "install.wim", "1"]);
     assert!(listing.contains("/WAIT/marker.txt"));
-    let manifest: Manifest = serde_json::from_str(
-        &std::fs::read_to_string(dir.join("manifest.json")).expect("manifest"),
-    )
-    .expect("parses");
+    let manifest = common::manifest(&dir);
     assert!(manifest.components.iter().any(|c| c.kind == "custom"));
     assert!(
         manifest
@@ -213,11 +144,7 @@ async fn custom_stage_files_reach_the_image_and_the_manifest() {
             .any(|s| s.image_path == "/WAIT/marker.txt")
     );
     assert!(manifest.timings.iter().any(|t| t.stage == "marker"));
-    let logs = env
-        .store
-        .logs_after(job.job_id, 0, true, 10_000)
-        .await
-        .expect("logs");
+    let logs = env.logs(job.job_id).await;
     assert!(
         logs.iter()
             .any(|l| l.stage.as_deref() == Some("marker") && l.message == "marker placed")

@@ -8,7 +8,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{Env, run};
+use common::{Env, extract_to_dir, run};
 use wait_catalog::fixtures::{TreeSpec, write_base_iso, write_demo_packages};
 use wait_pipeline::{Manifest, ManifestOutput};
 use wait_store::JobStatus;
@@ -52,17 +52,6 @@ fn queries(sections: &[wait_pipeline::PlannedSection]) -> Vec<[String; 3]> {
         .collect()
 }
 
-/// Extract one file from image 1 of `wim` into `dest_dir`.
-fn extract(dir: &Path, wim: &str, image_path: &str, dest_dir: &Path) {
-    std::fs::create_dir_all(dest_dir).expect("mkdir");
-    let dest = format!("--dest-dir={}", dest_dir.display());
-    run(
-        dir,
-        "wimlib-imagex",
-        &["extract", wim, "1", image_path, &dest, "--no-acls"],
-    );
-}
-
 /// The answer-file facts every output must show: each planned section once, the key
 /// only in the keyed variant, the customer's own settings kept.
 fn check_answer_file(file: &Path, sections: &[wait_pipeline::PlannedSection], keyed: bool) {
@@ -99,7 +88,7 @@ fn check_output(env: &Env, dir: &Path, o: &ManifestOutput, keyed: bool) {
         assert!(listing.contains(needle), "{} lacks {needle}", o.image_file);
     }
     let x = env.dir.path().join(format!("x-{}", o.variant));
-    extract(dir, &o.image_file, "/Windows/Panther/unattend.xml", &x);
+    extract_to_dir(dir, &o.image_file, "/Windows/Panther/unattend.xml", &x);
     check_answer_file(&x.join("unattend.xml"), &o.answer_sections, keyed);
     assert!(
         o.answer_sections
@@ -216,6 +205,19 @@ async fn everything_at_once_from_an_iso_and_a_wim() {
     for id in ids {
         let job = env.store.get_job(id).await.expect("get").expect("job");
         assert_eq!(job.status, JobStatus::Completed, "error: {:?}", job.error);
+        // The Setup media are an input of the WIM-based job; the ISO-based job's base
+        // is its own media.
+        let media: Vec<&str> = job
+            .resources
+            .iter()
+            .filter(|r| r.kind == "install_media")
+            .map(|r| r.path.as_str())
+            .collect();
+        if job.request.base_image == MEDIA {
+            assert_eq!(media, Vec::<&str>::new());
+        } else {
+            assert_eq!(media, [format!("1_BaseImages/{MEDIA}").as_str()]);
+        }
         let dir = env.output(job.output_dir.as_deref().expect("output"));
         run(&dir, "md5sum", &["-c", "checksum.md5"]);
         run(&dir, "sha256sum", &["-c", "checksum.sha256"]);

@@ -4,22 +4,23 @@
 
 mod common;
 
-use std::time::Duration;
-
-use common::Env;
+use common::{Env, names_in};
 use wait_catalog::fixtures::TreeSpec;
-use wait_pipeline::{Worker, WorkerConfig, parse_hook};
-use wait_store::JobStatus;
+use wait_pipeline::{Worker, parse_hook};
+use wait_store::{Job, JobStatus};
 
 fn worker(env: &Env, hooks: &[&str]) -> Worker {
-    let mut config = WorkerConfig::new("hook-worker", env.dir.path().join("work"));
-    config.heartbeat = Duration::from_millis(20);
-    config.poll_interval = Duration::from_millis(20);
-    config.hooks = hooks
-        .iter()
-        .map(|h| parse_hook(h).expect("valid hook"))
-        .collect();
-    Worker::new(env.store.clone(), env.repo.clone(), config)
+    env.quick_worker("hook-worker", |config| {
+        config.hooks = hooks
+            .iter()
+            .map(|h| parse_hook(h).expect("valid hook"))
+            .collect();
+    })
+}
+
+/// Build the demo request with `hooks` set and return the finished job.
+async fn build_with_hooks(env: &Env, hooks: &[&str]) -> Job {
+    env.run_job(&worker(env, hooks), &env.request()).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -36,24 +37,9 @@ async fn hooks_see_the_build_and_write_to_the_job_log() {
     );
     let mut all: Vec<&str> = hooks.to_vec();
     all.push(&after);
-    let job = env
-        .store
-        .create_job(&env.request(), None)
-        .await
-        .expect("create");
-    worker(&env, &all).run_until_idle().await.expect("worker");
-    let job = env
-        .store
-        .get_job(job.job_id)
-        .await
-        .expect("get")
-        .expect("job");
+    let job = build_with_hooks(&env, &all).await;
     assert_eq!(job.status, JobStatus::Completed, "{:?}", job.error);
-    let logs = env
-        .store
-        .logs_after(job.job_id, 0, true, 10_000)
-        .await
-        .expect("logs");
+    let logs = env.logs(job.job_id).await;
     let text: Vec<&str> = logs.iter().map(|l| l.message.as_str()).collect();
     let expected = format!(
         "[after_stage.drivers] stage=drivers job={} board={}",
@@ -74,52 +60,22 @@ async fn hooks_see_the_build_and_write_to_the_job_log() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_hook_fails_the_build_and_publishes_nothing() {
     let env = Env::new(TreeSpec::small(92)).await;
-    let job = env
-        .store
-        .create_job(&env.request(), None)
-        .await
-        .expect("create");
-    worker(
+    let job = build_with_hooks(
         &env,
         &["after_stage.answer-file=echo scanning; echo 'virus found' >&2; exit 3"],
     )
-    .run_until_idle()
-    .await
-    .expect("worker");
-    let job = env
-        .store
-        .get_job(job.job_id)
-        .await
-        .expect("get")
-        .expect("job");
+    .await;
     assert_eq!(job.status, JobStatus::FailedBuild);
     let error = job.error.unwrap_or_default();
     assert!(error.contains("after_stage.answer-file"), "{error}");
-    let customer = env.repo.output_root().join("ACME");
-    let left: Vec<_> = std::fs::read_dir(&customer)
-        .map(|d| d.flatten().map(|e| e.file_name()).collect())
-        .unwrap_or_default();
+    let left = names_in(&env.repo.output_root().join("ACME"));
     assert!(left.is_empty(), "{left:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_hook_after_publication_is_a_warning() {
     let env = Env::new(TreeSpec::small(93)).await;
-    let job = env
-        .store
-        .create_job(&env.request(), None)
-        .await
-        .expect("create");
-    worker(&env, &["after_publish=exit 1"])
-        .run_until_idle()
-        .await
-        .expect("worker");
-    let job = env
-        .store
-        .get_job(job.job_id)
-        .await
-        .expect("get")
-        .expect("job");
+    let job = build_with_hooks(&env, &["after_publish=exit 1"]).await;
     assert_eq!(job.status, JobStatus::Completed, "{:?}", job.error);
     assert!(
         job.warnings.iter().any(|w| w.contains("after_publish")),
@@ -132,12 +88,7 @@ async fn a_failing_hook_after_publication_is_a_warning() {
 async fn stale_work_of_finished_or_unknown_jobs_is_removed_at_start() {
     let env = Env::new(TreeSpec::small(94)).await;
     // A finished job, and one the database never heard of.
-    let job = env
-        .store
-        .create_job(&env.request(), None)
-        .await
-        .expect("create");
-    worker(&env, &[]).run_until_idle().await.expect("worker");
+    let job = build_with_hooks(&env, &[]).await;
     let unknown = uuid::Uuid::now_v7();
     let work = env.dir.path().join("work");
     let customer = env.repo.output_root().join("ACME");
@@ -160,12 +111,7 @@ async fn stale_work_of_finished_or_unknown_jobs_is_removed_at_start() {
         assert!(!dir.exists(), "{} was not removed", dir.display());
     }
     assert!(keep.exists(), "other folders are left alone");
-    let finished = env
-        .store
-        .get_job(job.job_id)
-        .await
-        .expect("get")
-        .expect("job");
+    let finished = env.job(job.job_id).await;
     let out = env.output(finished.output_dir.as_deref().expect("output"));
     assert!(
         out.join("install.wim").is_file(),

@@ -5,6 +5,8 @@
 //! that every name resolves inside the repository (422 naming the field): a split base
 //! image must be complete, and ISO output needs install media of the image's build.
 
+use std::collections::BTreeMap;
+
 use serde_json::{Map, Value};
 use wait_catalog::components::ComponentKind;
 use wait_catalog::{CatalogError, ImageIdentity, Repository};
@@ -132,7 +134,8 @@ fn answer_file_path(value: &str) -> Result<String, ApiError> {
     Ok(rel.to_string())
 }
 
-/// The output image's file stem (`<image_name>.wim`), by the pipeline's own rules.
+/// The output image's file stem (`<image_name>.wim`, or `.esd` for ESD output), by the
+/// pipeline's own rules.
 fn image_name(value: &str) -> Result<String, ApiError> {
     wait_catalog::naming::check_image_name(value)
         .map_err(|e| ApiError::invalid("image_name", "invalid_name", e.to_string()))?;
@@ -310,6 +313,8 @@ pub fn parse(body: &Value) -> Result<JobRequest, ApiError> {
         .map(|name| image_name(&name))
         .transpose()?;
     let recompress_winre = opt_bool(obj, "recompress_winre")?.unwrap_or(false);
+    let recompress = opt_bool(obj, "recompress")?.unwrap_or(false);
+    let software_switches = software_switches(obj, &software)?;
 
     Ok(JobRequest {
         motherboard_model: motherboard_model.0,
@@ -329,8 +334,43 @@ pub fn parse(body: &Value) -> Result<JobRequest, ApiError> {
         options: JobOptions {
             image_name,
             recompress_winre,
+            recompress,
+            software_switches,
         },
     })
+}
+
+/// `software_switches`: an object mapping an `.exe` named in `software` to its silent
+/// switches, which must pass the same check as a repository `.switches` sidecar.
+fn software_switches(
+    obj: &Map<String, Value>,
+    software: &[String],
+) -> Result<BTreeMap<String, String>, ApiError> {
+    const FIELD: &str = "software_switches";
+    let map = match obj.get(FIELD) {
+        None | Some(Value::Null) => return Ok(BTreeMap::new()),
+        Some(Value::Object(map)) => map,
+        Some(_) => return Err(wrong_type(FIELD, "an object of file name to switches")),
+    };
+    let mut out = BTreeMap::new();
+    for (file, value) in map {
+        let Value::String(switches) = value else {
+            return Err(wrong_type(FIELD, "an object of file name to switches"));
+        };
+        let invalid = |message: String| ApiError::invalid(FIELD, "invalid_value", message);
+        if !software.iter().any(|s| s == file) {
+            return Err(invalid(format!("{file:?} is not listed in software")));
+        }
+        if !file.to_ascii_lowercase().ends_with(".exe") {
+            return Err(invalid(format!(
+                "{file:?}: switches apply to .exe installers only"
+            )));
+        }
+        wait_catalog::software::check_switches(switches)
+            .map_err(|reason| invalid(format!("{file:?}: {reason}")))?;
+        out.insert(file.clone(), switches.trim().to_string());
+    }
+    Ok(out)
 }
 
 /// Map a catalog error about `field` to an API error. Read failures of the repository
@@ -634,6 +674,41 @@ mod tests {
                 "recompress_winre",
             ),
             (
+                json!({"motherboard_model": "B", "base_image": "a.wim", "recompress": 1}),
+                400,
+                "recompress",
+            ),
+            (
+                json!({"motherboard_model": "B", "base_image": "a.wim", "software_switches": ["/S"]}),
+                400,
+                "software_switches",
+            ),
+            (
+                json!({"motherboard_model": "B", "base_image": "a.wim", "software": ["t.exe"], "software_switches": {"t.exe": 5}}),
+                400,
+                "software_switches",
+            ),
+            (
+                json!({"motherboard_model": "B", "base_image": "a.wim", "software_switches": {"t.exe": "/S"}}),
+                422,
+                "software_switches",
+            ),
+            (
+                json!({"motherboard_model": "B", "base_image": "a.wim", "software": ["a.msi"], "software_switches": {"a.msi": "/S"}}),
+                422,
+                "software_switches",
+            ),
+            (
+                json!({"motherboard_model": "B", "base_image": "a.wim", "software": ["t.exe"], "software_switches": {"t.exe": "/S & calc"}}),
+                422,
+                "software_switches",
+            ),
+            (
+                json!({"motherboard_model": "B", "base_image": "a.wim", "software": ["t.exe"], "software_switches": {"t.exe": "/S\ncalc"}}),
+                422,
+                "software_switches",
+            ),
+            (
                 json!({"motherboard_model": "B", "base_image": "a.wim", "key_variants": "both"}),
                 422,
                 "key_variants",
@@ -678,6 +753,15 @@ mod tests {
         assert!(req.create_iso);
         assert_eq!(req.options.image_name.as_deref(), Some("X13SAW_IoT-24H2"));
         assert!(req.options.recompress_winre);
+        let with = parse(&json!({"motherboard_model": "B", "base_image": "a.wim",
+            "software": ["Tool.exe"], "recompress": true,
+            "software_switches": {"Tool.exe": " /VERYSILENT /DIR=\"C:\\Tools\" "}}))
+        .expect("valid");
+        assert!(with.options.recompress);
+        assert_eq!(
+            with.options.software_switches["Tool.exe"],
+            "/VERYSILENT /DIR=\"C:\\Tools\""
+        );
         let plain = parse(&json!({"motherboard_model": "B", "base_image": "a.iso",
             "image_name": null}))
         .expect("ok");

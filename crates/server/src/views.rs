@@ -46,6 +46,10 @@ pub struct JobView {
     /// File stem of the output image; null = `install`.
     pub image_name: Option<String>,
     pub recompress_winre: bool,
+    /// Image data compressed again even where the base already held it in this format.
+    pub recompress: bool,
+    /// Silent switches per `.exe`, from the request.
+    pub software_switches: std::collections::BTreeMap<String, String>,
     pub compression: String,
     #[schema(value_type = mirrors::LogLevel)]
     pub log_level: LogLevel,
@@ -98,6 +102,8 @@ impl JobView {
             create_iso: job.request.create_iso,
             image_name: job.request.options.image_name,
             recompress_winre: job.request.options.recompress_winre,
+            recompress: job.request.options.recompress,
+            software_switches: job.request.options.software_switches,
             compression: job.request.compression,
             log_level: job.request.log_level,
             created_by: job.created_by,

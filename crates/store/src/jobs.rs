@@ -12,8 +12,9 @@ use crate::events::record_event;
 use crate::rows::{JobRow, jobs_from_rows, to_json};
 use crate::{Job, JobFilter, JobRequest, JobStatus, Result, Store, StoreError};
 
-/// Accepted `compression` values.
-pub const COMPRESSIONS: [&str; 4] = ["lzx", "xpress", "lzms", "none"];
+/// Accepted `compression` values. `lzms` is a non-solid LZMS `.wim`; `esd` is solid
+/// LZMS written as `.esd`.
+pub const COMPRESSIONS: [&str; 5] = ["lzx", "xpress", "lzms", "esd", "none"];
 /// Accepted `key_variants` values.
 pub const KEY_VARIANTS: [&str; 3] = ["key", "nokey", "both"];
 /// Default and largest page size of `list_jobs`.
@@ -343,5 +344,46 @@ impl Store {
 pub(crate) fn not_found(job_id: Uuid) -> StoreError {
     StoreError::NotFound {
         what: format!("job {job_id}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{JobOptions, LogLevel};
+
+    fn request(compression: &str) -> JobRequest {
+        JobRequest {
+            motherboard_model: "B".into(),
+            base_image: "base.wim".into(),
+            customer_name: "C".into(),
+            image_index: "1".into(),
+            driver_set: None,
+            langpacks: vec![],
+            updates: vec![],
+            software: vec![],
+            answer_file: None,
+            product_key: None,
+            key_variants: "nokey".into(),
+            create_iso: false,
+            compression: compression.into(),
+            log_level: LogLevel::Normal,
+            options: JobOptions::default(),
+        }
+    }
+
+    #[test]
+    fn every_listed_compression_is_accepted_and_others_name_the_field() {
+        for c in COMPRESSIONS {
+            assert!(check_request(&request(c)).is_ok(), "{c}");
+        }
+        assert!(COMPRESSIONS.contains(&"esd"));
+        match check_request(&request("wim")) {
+            Err(StoreError::Invalid { field, message }) => {
+                assert_eq!(field, "compression");
+                assert!(message.contains("esd"), "{message}");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
     }
 }

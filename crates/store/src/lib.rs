@@ -261,7 +261,7 @@ pub struct JobRequest {
     /// "key", "nokey" or "both".
     pub key_variants: String,
     pub create_iso: bool,
-    /// "lzx", "xpress", "lzms" or "none".
+    /// "lzx", "xpress", "lzms", "esd" (solid LZMS, written as `.esd`) or "none".
     pub compression: String,
     pub log_level: LogLevel,
     /// Options added after the first release; flattened into the job's JSON.
@@ -273,10 +273,17 @@ pub struct JobRequest {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct JobOptions {
-    /// File stem of the output image (`<image_name>.wim`); None = `install`.
+    /// File stem of the output image (`<image_name>.wim`, `.esd` for ESD output); None =
+    /// `install`.
     pub image_name: Option<String>,
     /// Rewrite WinRE with the job's compression instead of only reporting it.
     pub recompress_winre: bool,
+    /// Compress the output image's data again even where the base image already holds
+    /// it in the requested format (slower; can give a smaller file).
+    pub recompress: bool,
+    /// Silent switches per `.exe` in `software` (file name → switches); they take the
+    /// place of the file's `.switches` sidecar in the repository.
+    pub software_switches: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -27,7 +27,7 @@ pub struct BenchBuildArgs {
     #[arg(long, default_value_t = 200)]
     pub extra_mib: u64,
     /// Compression of the output image, on both sides.
-    #[arg(long, default_value = "lzx", value_parser = ["lzx", "xpress", "lzms", "none"])]
+    #[arg(long, default_value = "lzx", value_parser = ["lzx", "xpress", "lzms", "esd", "none"])]
     pub compression: String,
     /// Machine-readable output.
     #[arg(long)]

@@ -20,7 +20,7 @@ export const NAMING_TOKENS: readonly { token: string; meaning: string }[] = [
   { token: "edition", meaning: "edition id of the image (unknown without one)" },
   { token: "build", meaning: "Windows build number of the image (unknown without one)" },
   { token: "index", meaning: "image index in the base image" },
-  { token: "variant", meaning: "key or nokey when a job builds both; empty otherwise" },
+  { token: "variant", meaning: "both when a job builds the key and no-key variants; empty otherwise" },
 ];
 
 const KNOWN = new Set(NAMING_TOKENS.map((t) => t.token));

@@ -97,6 +97,7 @@ export function NewBuildPage({ user }: { user: User }) {
   const [keyVariants, setKeyVariants] = useState<KeyVariants>("nokey");
   const [createIso, setCreateIso] = useState(false);
   const [compression, setCompression] = useState<Compression>("lzx");
+  const [recompress, setRecompress] = useState(false);
   const [errors, setErrors] = useState<FieldErrors>({});
   const [formError, setFormError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
@@ -154,6 +155,8 @@ export function NewBuildPage({ user }: { user: User }) {
     key_variants: keyVariants,
     create_iso: createIso,
     compression,
+    // only sent when asked for, so requests stay as they were by default
+    recompress: recompress || undefined,
   });
 
   const submit = async (e: FormEvent) => {
@@ -362,10 +365,18 @@ export function NewBuildPage({ user }: { user: User }) {
           <select id="compression" className="input" value={compression} onChange={(e) => setCompression(e.target.value as Compression)}>
             <option value="lzx">LZX (default)</option>
             <option value="xpress">XPRESS (fast)</option>
-            <option value="lzms">LZMS (smallest)</option>
+            <option value="lzms">LZMS (small, non-solid .wim)</option>
+            <option value="esd">ESD (solid LZMS, smallest, slowest)</option>
             <option value="none">None</option>
           </select>
         </Field>
+        <div data-field="recompress">
+          <label className="flex items-center gap-2 text-sm font-medium" htmlFor="recompress">
+            <input id="recompress" type="checkbox" checked={recompress} onChange={(e) => setRecompress(e.target.checked)} />
+            Recompress already-compressed data
+          </label>
+          <p className="field-error min-h-[1.25rem]">{errors.recompress ?? ""}</p>
+        </div>
         <div data-field="create_iso">
           <label className="flex items-center gap-2 text-sm font-medium" htmlFor="create_iso">
             <input id="create_iso" type="checkbox" checked={createIso} onChange={(e) => setCreateIso(e.target.checked)} />

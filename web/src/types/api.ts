@@ -80,7 +80,8 @@ export interface JobList {
   offset?: number;
 }
 
-export type Compression = "lzx" | "xpress" | "lzms" | "none";
+// "lzms" is a non-solid LZMS .wim; "esd" is solid LZMS written as .esd.
+export type Compression = "lzx" | "xpress" | "lzms" | "esd" | "none";
 export type KeyVariants = "key" | "nokey" | "both";
 
 export interface JobRequest {
@@ -97,6 +98,8 @@ export interface JobRequest {
   key_variants?: KeyVariants;
   create_iso?: boolean;
   compression?: Compression;
+  /** Compress data again even where the base image already holds it in the chosen format. */
+  recompress?: boolean;
   log_level?: "normal" | "verbose";
 }
 

@@ -73,6 +73,8 @@ pub enum SoftwareProblem {
     NotPe(String),
     #[error("damaged PE file: {0}")]
     BadPe(String),
+    #[error("silent switches {switches:?}: {reason}")]
+    BadSwitches { switches: String, reason: String },
 }
 
 pub(crate) fn err(file: &str, member: Option<&str>, problem: SoftwareProblem) -> SoftwareError {
@@ -148,6 +150,37 @@ pub fn inspect_software(path: &Path) -> Result<SoftwareInfo, SoftwareError> {
     Ok(info)
 }
 
+/// Longest switches text accepted for one installer.
+pub const MAX_SWITCHES_LEN: usize = 400;
+
+/// Silent switches end up on a cmd.exe line (SetupComplete.cmd) or an answer-file
+/// command, so characters that would end the command, chain another one or redirect
+/// its output are refused, as are line breaks and other control characters. Quotes and
+/// `%VAR%` stay allowed: installers take `/DIR="…"` and `/LOG=%TEMP%\x.log`.
+pub fn check_switches(switches: &str) -> Result<(), String> {
+    if switches.len() > MAX_SWITCHES_LEN {
+        return Err(format!(
+            "{} characters, more than {MAX_SWITCHES_LEN}",
+            switches.len()
+        ));
+    }
+    if let Some(c) = switches.chars().find(|c| c.is_control()) {
+        return Err(format!(
+            "control character U+{:04X} is not allowed",
+            u32::from(c)
+        ));
+    }
+    if let Some(c) = switches.chars().find(|c| "&|<>^".contains(*c)) {
+        return Err(format!(
+            "{c:?} is not allowed (it would change the command line)"
+        ));
+    }
+    if switches.matches('"').count() % 2 == 1 {
+        return Err("unbalanced double quote".to_string());
+    }
+    Ok(())
+}
+
 /// Largest `<file>.switches` sidecar read.
 const MAX_SWITCHES: u64 = 4096;
 
@@ -180,6 +213,16 @@ fn exe_command(path: &Path, file: &str) -> Result<String, SoftwareError> {
         .map(str::trim)
         .find(|l| !l.is_empty() && !l.starts_with('#'))
         .unwrap_or("");
+    check_switches(switches).map_err(|reason| {
+        err(
+            &member,
+            None,
+            SoftwareProblem::BadSwitches {
+                switches: switches.to_string(),
+                reason,
+            },
+        )
+    })?;
     Ok(if switches.is_empty() {
         format!("\"{file}\"")
     } else {

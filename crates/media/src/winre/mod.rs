@@ -10,9 +10,11 @@ mod locate;
 mod report;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tempfile::TempDir;
-use wait_wim::{Compression, ImageSelector, UpdateCommand, Wim, WriteOptions};
+use wait_wim::{Compression, ImageSelector, ProgressControl, UpdateCommand, Wim, WriteOptions};
 
 pub use error::WinreError;
 pub use report::{
@@ -66,6 +68,20 @@ pub fn recompress_winre(
     compression: Compression,
     work_dir: &Path,
 ) -> Result<RecompressedWinre, WinreError> {
+    recompress_winre_until(wim, image, compression, work_dir, &Arc::default())
+}
+
+/// [`recompress_winre`] that can be stopped: once `cancel` is set, the rewrite of
+/// `Winre.wim` (the long part: hundreds of MB compressed again) ends with a
+/// `Recompress` error whose source is `WimError::Aborted`, and the image is left as
+/// it was.
+pub fn recompress_winre_until(
+    wim: &mut Wim<'_>,
+    image: u32,
+    compression: Compression,
+    work_dir: &Path,
+    cancel: &Arc<AtomicBool>,
+) -> Result<RecompressedWinre, WinreError> {
     let Some(entry) = find_winre(wim, image)? else {
         return Ok(RecompressedWinre {
             report: WinreReport::absent(image),
@@ -86,6 +102,14 @@ pub fn recompress_winre(
     };
     {
         let mut inner = found.open().map_err(recompress_err)?;
+        let flag = Arc::clone(cancel);
+        inner.set_progress(move |_| {
+            if flag.load(Ordering::Relaxed) {
+                ProgressControl::Abort
+            } else {
+                ProgressControl::Continue
+            }
+        });
         let opts = WriteOptions {
             compression: Some(compression),
             recompress: true,

@@ -12,7 +12,7 @@ use super::state::Variant;
 use crate::checksum::{staged_digest, write_synced};
 use crate::digest::BUILD_INFO_PATH;
 use crate::manifest::{FirstBoot, StagedFile};
-use crate::plan::{plan_components, setupcomplete_may_be_skipped};
+use crate::plan::{dism_command, plan_components, setupcomplete_may_be_skipped};
 use crate::setupcomplete::{self, SetupCompletePlan};
 use crate::stage::StageContext;
 use crate::unattend::{
@@ -51,12 +51,13 @@ pub(super) fn answer_stage(
     // One place for software in every variant, so the variants differ only in the key.
     let any_key = variants.iter().any(|v| v.product_key.is_some());
     let at_logon = setupcomplete_may_be_skipped(&resolved.identity, any_key);
-    let plan = plan_components(&resolved.components, at_logon)?;
-    if at_logon && !plan.commands.is_empty() {
-        cx.info("A product key is set and the edition is neither Enterprise nor Server, so SetupComplete.cmd may be skipped: software goes to FirstLogonCommands");
-    }
-    if any_key && at_logon && !plan.dism.is_empty() {
-        cx.warn("the .msu updates are applied by SetupComplete.cmd, which Windows skips when an OEM product key is used on this edition");
+    let plan = plan_components(
+        &resolved.components,
+        at_logon,
+        &req.options.software_switches,
+    )?;
+    if at_logon {
+        cx.info("A product key is set and the edition is neither Enterprise nor Server, so Windows may skip SetupComplete.cmd: the pnputil driver fallback, the .msu updates and the software go to FirstLogonCommands, in that order");
     }
     if cx.state.existing.unattend {
         cx.warn(format!(
@@ -64,17 +65,29 @@ pub(super) fn answer_stage(
         ));
     }
 
-    write_setupcomplete(cx, &plan.dism, if at_logon { &[] } else { &plan.commands })?;
+    if at_logon {
+        write_setupcomplete(cx, &[], &[])?;
+    } else {
+        write_setupcomplete(cx, &plan.dism, &plan.commands)?;
+    }
     write_build_info(cx)?;
 
+    // SetupComplete.cmd may not run, so its driver fallback runs at logon too (for
+    // images applied without Setup's offlineServicing pass).
     let first_logon: Vec<FirstLogonCommand> = if at_logon {
-        plan.commands
-            .iter()
-            .map(|(d, c)| FirstLogonCommand {
-                command_line: c.clone(),
-                description: d.clone(),
-            })
-            .collect()
+        std::iter::once(FirstLogonCommand {
+            command_line: setupcomplete::pnputil_command(WINDOWS_DRIVER_ROOT),
+            description: "WAIT: drivers (pnputil)".to_string(),
+        })
+        .chain(plan.dism.iter().map(|win| FirstLogonCommand {
+            command_line: dism_command(win),
+            description: format!("WAIT: update {}", win.rsplit('\\').next().unwrap_or(win)),
+        }))
+        .chain(plan.commands.iter().map(|(d, c)| FirstLogonCommand {
+            command_line: c.clone(),
+            description: d.clone(),
+        }))
+        .collect()
     } else {
         Vec::new()
     };
@@ -153,6 +166,7 @@ fn variant(name: &'static str, product_key: Option<String>, stem: String) -> Var
         name,
         product_key,
         stem,
+        image_ext: "wim",
         answer: None,
         unattend_host: Default::default(),
         unattend: None,

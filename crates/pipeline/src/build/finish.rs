@@ -133,6 +133,16 @@ fn vanished(cx: &StageContext<'_>) -> String {
     )
 }
 
+/// The folder name's `{variant}` token (see `wait_catalog::naming::NamingVars`): empty
+/// when the job has one output, whichever key variant it is, so a template gives the
+/// same name as before for single-variant jobs. A job that builds both variants puts
+/// `<stem>_key` and `<stem>_nokey` in one folder, so the token cannot name just one of
+/// them: it is the job's `key_variants` value, `both`, which tells such a folder apart
+/// from a single-variant build of the same board.
+fn folder_variant(key_variants: &str, outputs: usize) -> Option<&str> {
+    (outputs > 1).then_some(key_variants)
+}
+
 fn publish_output(cx: &mut StageContext<'_>, env: &BuildEnv) -> Result<(), PipelineError> {
     let job = cx.job;
     let req = &job.request;
@@ -154,7 +164,7 @@ fn publish_output(cx: &mut StageContext<'_>, env: &BuildEnv) -> Result<(), Pipel
             edition: id.edition.as_deref(),
             build: id.build,
             index: id.index,
-            variant: None,
+            variant: folder_variant(&req.key_variants, cx.state.variants.len()),
         },
     )
     .map_err(|e| PipelineError::Permanent(format!("customer {}: {e}", req.customer_name)))?;

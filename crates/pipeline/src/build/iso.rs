@@ -1,6 +1,7 @@
 //! ISO output: each variant's WIM goes onto a copy of the Setup media as
-//! `sources/install.wim`, with the variant's answer file as `autounattend.xml` at the
-//! root, authored as UDF with BIOS and UEFI El Torito boot entries.
+//! `sources/install.wim` (`sources/install.esd` for ESD output), with the variant's answer
+//! file as `autounattend.xml` at the root, authored as UDF with BIOS and UEFI El Torito
+//! boot entries.
 
 use std::sync::atomic::Ordering;
 

@@ -263,15 +263,62 @@ impl Drop for PartialDir {
     }
 }
 
+/// The compression of a `compression` value. `esd` is LZMS (its solid layout is an
+/// output choice, see `output_format`); WinRE recompression uses this too.
 pub(crate) fn parse_compression(s: &str) -> Result<wait_wim::Compression, PipelineError> {
+    output_format(s).map(|f| f.compression)
+}
+
+/// How the output image is written: its compression, whether the file data goes into
+/// solid resources, and the file extension that says so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct OutputFormat {
+    pub compression: wait_wim::Compression,
+    /// Solid LZMS: an ESD, as Microsoft distributes `install.esd`.
+    pub solid: bool,
+}
+
+impl OutputFormat {
+    /// `esd` for solid output (Setup and DISM recognise the format by it), else `wim`.
+    pub fn extension(self) -> &'static str {
+        if self.solid { "esd" } else { "wim" }
+    }
+}
+
+pub(crate) fn output_format(s: &str) -> Result<OutputFormat, PipelineError> {
     use wait_wim::Compression;
-    match s {
-        "lzx" => Ok(Compression::Lzx),
-        "xpress" => Ok(Compression::Xpress),
-        "lzms" => Ok(Compression::Lzms),
-        "none" => Ok(Compression::None),
-        other => Err(PipelineError::Permanent(format!(
-            "compression: unknown value {other:?}"
-        ))),
+    let (compression, solid) = match s {
+        "lzx" => (Compression::Lzx, false),
+        "xpress" => (Compression::Xpress, false),
+        "lzms" => (Compression::Lzms, false),
+        "esd" => (Compression::Lzms, true),
+        "none" => (Compression::None, false),
+        other => {
+            return Err(PipelineError::Permanent(format!(
+                "compression: unknown value {other:?}"
+            )));
+        }
+    };
+    Ok(OutputFormat { compression, solid })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wait_wim::Compression;
+
+    #[test]
+    fn every_accepted_compression_has_an_output_format() {
+        for name in wait_store::COMPRESSIONS {
+            let f = output_format(name).expect(name);
+            assert_eq!(f.solid, name == "esd", "{name}");
+            assert_eq!(f.extension(), if name == "esd" { "esd" } else { "wim" });
+        }
+        assert_eq!(parse_compression("esd").ok(), Some(Compression::Lzms));
+        assert_eq!(parse_compression("lzms").ok(), Some(Compression::Lzms));
+        match output_format("zip") {
+            Err(PipelineError::Permanent(m)) => assert!(m.contains("compression"), "{m}"),
+            other => panic!("unexpected {other:?}"),
+        }
     }
 }

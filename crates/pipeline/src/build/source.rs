@@ -18,7 +18,7 @@ pub(super) fn resolve_stage(
     cx: &mut StageContext<'_>,
     env: &BuildEnv,
 ) -> Result<(), PipelineError> {
-    let mut hasher = Hasher::new(env.hash_cache.as_deref());
+    let mut hasher = Hasher::new(env.hash_cache.as_deref(), cx.r.cancel_flag());
     let resolved = resolve(cx.job, cx.repo, cx.r, &mut cx.state.warnings, &mut hasher);
     hasher.save(cx.r);
     cx.state.resolved = Some(resolved?);
@@ -61,20 +61,10 @@ pub(super) fn source_stage(
     cx.state.base = Some(base);
 
     if req.create_iso {
-        let media_name = if is_iso {
-            Some(req.base_image.clone())
-        } else {
-            let identity = cx.state.resolved()?.identity.clone();
-            cx.repo
-                .install_media_for(&req.base_image, &identity)
-                .map_err(|e| PipelineError::Permanent(e.to_string()))?
-        };
-        let Some(media_name) = media_name else {
-            return Err(PipelineError::Permanent(format!(
-                "create_iso: no install ISO in 1_BaseImages has the build and architecture of {}",
-                req.base_image
-            )));
-        };
+        // Chosen (and recorded as an input) by the resolve stage.
+        let media_name = cx.state.resolved()?.install_media.clone().ok_or_else(|| {
+            PipelineError::Permanent("internal: ISO output without Setup media".into())
+        })?;
         let media = extract_media(cx, &media_name)?;
         cx.state.media = Some(media);
     }

@@ -10,7 +10,7 @@ use wait_store::Resource;
 use wait_wim::UpdateCommand;
 
 use super::BuildEnv;
-use crate::checksum::staged_digest;
+use crate::checksum::staged_digest_until;
 use crate::manifest::{ComponentEntry, StagedFile};
 use crate::plan::{file_name_of, staged_location, switches_sidecar};
 use crate::stage::StageContext;
@@ -23,6 +23,15 @@ const DOWNLOAD_DIR: &str = "_Downloaded";
 const WINPE_DRIVER_DIR: &str = "$WinPEDriver$";
 /// INF classes WinPE needs to see the disks and the network.
 const WINPE_CLASSES: [&str; 3] = ["scsiadapter", "hdc", "net"];
+
+/// A tree of driver files on the host and where its folders go below `$WinPEDriver$`.
+struct DriverTree {
+    /// The tree's root; folders keep their place relative to it.
+    root: PathBuf,
+    /// Sub-folder of `$WinPEDriver$` the tree goes to ("" for the repository's set).
+    under: &'static str,
+    files: Vec<PathBuf>,
+}
 
 pub(super) fn drivers_stage(
     cx: &mut StageContext<'_>,
@@ -42,57 +51,79 @@ pub(super) fn drivers_stage(
         target: IMAGE_DRIVER_ROOT.to_string(),
     });
     cx.state.staged.extend(files.iter().map(|(_, s)| s.clone()));
+    let mut trees = vec![DriverTree {
+        root: cx.repo.root().join(&set.path),
+        under: "",
+        files: files.into_iter().map(|(host, _)| host).collect(),
+    }];
 
     if let Some(d) = &env.download {
-        let target = format!("{IMAGE_DRIVER_ROOT}/{DOWNLOAD_DIR}");
-        cx.info(format!(
-            "Staging the downloaded driver archive {} ({} INF files) at {target}",
-            d.url, d.inf_count
-        ));
-        cx.state.commands.push(UpdateCommand::Add {
-            source: d.extracted.clone(),
-            target: target.clone(),
-        });
-        for host in walk(&d.extracted)? {
-            let rel = rel_path(&d.extracted, &host)?;
-            let (size, sha1, sha256) = staged_digest(&host)?;
-            cx.state.staged.push(StagedFile {
-                image_path: format!("{target}/{rel}"),
-                size,
-                sha1,
-                sha256,
-            });
-        }
-        cx.state.extra_resources.push(Resource {
-            kind: "driver_download".into(),
-            path: d.url.clone(),
-            sha256: d.sha256.clone(),
-            size: d.size,
-        });
-        cx.add_component(ComponentEntry {
-            kind: "drivers".into(),
-            name: format!("{} (downloaded{})", d.url, if d.from_cache { ", cached copy" } else { "" }),
-            staged_at: format!("{WINDOWS_DRIVER_ROOT}\\{DOWNLOAD_DIR}"),
-            how: "below the staged driver folder: the same DriverPaths entry and pnputil call cover it".into(),
-            when: "offlineServicing pass, or first boot for images applied without Setup".into(),
-        });
+        trees.push(stage_download(cx, d)?);
     }
 
     if cx.state.media.is_some() {
-        offer_drivers_to_winpe(cx, &files)?;
+        offer_drivers_to_winpe(cx, &trees)?;
     }
     Ok(())
 }
 
-/// Copy the folders of storage and network INFs to `$WinPEDriver$` on the media, so
-/// Setup can reach the disk and the network before the image is applied.
-fn offer_drivers_to_winpe(
+/// Stage the board's downloaded driver archive below the driver root and record it;
+/// returns its files for the WinPE offer.
+fn stage_download(
     cx: &mut StageContext<'_>,
-    files: &[(PathBuf, StagedFile)],
-) -> Result<(), PipelineError> {
-    let set_dir = cx.repo.root().join(&cx.state.resolved()?.driver_set.path);
-    let mut folders: BTreeSet<PathBuf> = BTreeSet::new();
-    for (host, _) in files {
+    d: &crate::download::DriverDownload,
+) -> Result<DriverTree, PipelineError> {
+    let target = format!("{IMAGE_DRIVER_ROOT}/{DOWNLOAD_DIR}");
+    cx.info(format!(
+        "Staging the downloaded driver archive {} ({} INF files) at {target}",
+        d.url, d.inf_count
+    ));
+    cx.state.commands.push(UpdateCommand::Add {
+        source: d.extracted.clone(),
+        target: target.clone(),
+    });
+    let files = walk(&d.extracted)?;
+    for host in &files {
+        let rel = rel_path(&d.extracted, host)?;
+        let (size, sha1, sha256) = staged_digest_until(host, &cx.r.cancel_flag())?;
+        cx.state.staged.push(StagedFile {
+            image_path: format!("{target}/{rel}"),
+            size,
+            sha1,
+            sha256,
+        });
+    }
+    cx.state.extra_resources.push(Resource {
+        kind: "driver_download".into(),
+        path: d.url.clone(),
+        sha256: d.sha256.clone(),
+        size: d.size,
+    });
+    cx.add_component(ComponentEntry {
+        kind: "drivers".into(),
+        name: format!(
+            "{} (downloaded{})",
+            d.url,
+            if d.from_cache { ", cached copy" } else { "" }
+        ),
+        staged_at: format!("{WINDOWS_DRIVER_ROOT}\\{DOWNLOAD_DIR}"),
+        how: "below the staged driver folder: the same DriverPaths entry and pnputil call cover it"
+            .into(),
+        when: "offlineServicing pass, or first boot for images applied without Setup".into(),
+    });
+    // In `$WinPEDriver$` too it sits in its own folder, as in the image, so its
+    // folders cannot mix with the repository set's.
+    Ok(DriverTree {
+        root: d.extracted.clone(),
+        under: DOWNLOAD_DIR,
+        files,
+    })
+}
+
+/// The folders holding storage or network INFs among `files`.
+fn winpe_folders(files: &[PathBuf]) -> Result<BTreeSet<PathBuf>, PipelineError> {
+    let mut folders = BTreeSet::new();
+    for host in files {
         let is_inf = host
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("inf"));
@@ -110,29 +141,60 @@ fn offer_drivers_to_winpe(
             }
         }
     }
+    Ok(folders)
+}
+
+/// Copy the folders of storage and network INFs (from the repository's driver set and
+/// the downloaded archive alike) to `$WinPEDriver$` on the media, so Setup can reach
+/// the disk and the network before the image is applied.
+fn offer_drivers_to_winpe(
+    cx: &mut StageContext<'_>,
+    trees: &[DriverTree],
+) -> Result<(), PipelineError> {
+    let mut copies: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let mut downloaded = 0;
+    for tree in trees {
+        for dir in winpe_folders(&tree.files)? {
+            let rel = dir.strip_prefix(&tree.root).map_err(|_| {
+                PipelineError::Permanent(format!(
+                    "internal: driver folder {} is outside {}",
+                    dir.display(),
+                    tree.root.display()
+                ))
+            })?;
+            if !tree.under.is_empty() {
+                downloaded += 1;
+            }
+            copies.push((dir.clone(), Path::new(tree.under).join(rel)));
+        }
+    }
     let Some(media) = cx.state.media.as_mut() else {
         return Ok(());
     };
-    if folders.is_empty() {
+    if copies.is_empty() {
         cx.r.info(
             "drivers",
-            "No storage or network drivers in the set; nothing offered to WinPE",
+            "No storage or network drivers among the board's drivers; nothing offered to WinPE",
         );
         return Ok(());
     }
     let winpe_root = media.dir.join(WINPE_DRIVER_DIR);
-    for dir in &folders {
-        let rel = dir.strip_prefix(&set_dir).unwrap_or(dir);
-        copy_tree(dir, &winpe_root.join(rel))?;
+    for (from, rel) in &copies {
+        copy_tree(from, &winpe_root.join(rel))?;
     }
     media.winpe_drivers = Some(WINPE_DRIVER_DIR.to_string());
-    let count = folders.len();
+    let count = copies.len();
+    let from_download = if downloaded > 0 {
+        format!(", {downloaded} of them from the downloaded archive")
+    } else {
+        String::new()
+    };
     cx.info(format!(
-        "Offered {count} storage/network driver folder(s) to WinPE at \\{WINPE_DRIVER_DIR} on the media"
+        "Offered {count} storage/network driver folder(s){from_download} to WinPE at \\{WINPE_DRIVER_DIR} on the media"
     ));
     cx.add_component(ComponentEntry {
         kind: "drivers".into(),
-        name: format!("{count} storage/network driver folder(s) for WinPE"),
+        name: format!("{count} storage/network driver folder(s) for WinPE{from_download}"),
         staged_at: format!("\\{WINPE_DRIVER_DIR} at the media root"),
         how: "scanned by Windows Setup when it starts from the ISO".into(),
         when: "windowsPE, before the image is applied".into(),

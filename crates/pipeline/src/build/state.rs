@@ -38,6 +38,9 @@ pub(crate) struct Variant {
     pub product_key: Option<String>,
     /// File stem: `install`, `install_key`, `install_nokey`, or the job's image name.
     pub stem: String,
+    /// `wim`, or `esd` for solid LZMS output; the write stage sets it from the job's
+    /// compression before any file is named.
+    pub image_ext: &'static str,
     pub answer: Option<RenderedAnswerFile>,
     pub unattend_host: PathBuf,
     pub unattend: Option<StagedFile>,
@@ -48,7 +51,7 @@ pub(crate) struct Variant {
 
 impl Variant {
     pub fn image_file(&self) -> String {
-        format!("{}.wim", self.stem)
+        format!("{}.{}", self.stem, self.image_ext)
     }
 
     pub fn iso_file(&self) -> String {

@@ -2,11 +2,15 @@
 //! rewrite `Winre.wim` with the job's compression. Adding languages or drivers to
 //! WinRE is DISM-only work; the manifest says so instead of pretending.
 
-use wait_wim::UpdateCommand;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use wait_media::winre::WinreError;
+use wait_wim::{UpdateCommand, WimError};
 
 use super::BuildEnv;
 use crate::PipelineError;
 use crate::manifest::ManifestWinre;
+use crate::report::abort_on_cancel;
 use crate::stage::StageContext;
 
 pub(super) fn winre_stage(cx: &mut StageContext<'_>, _env: &BuildEnv) -> Result<(), PipelineError> {
@@ -19,15 +23,18 @@ pub(super) fn winre_stage(cx: &mut StageContext<'_>, _env: &BuildEnv) -> Result<
             "internal: no base image was opened".into(),
         ));
     };
-    let (report, keep) = if recompress {
-        let done = wait_media::winre::recompress_winre(probe, index, compression, &scratch)
-            .map_err(|e| winre_error(&e))?;
-        (done.report.clone(), Some(done))
+    let cancel = cx.r.cancel_flag();
+    // Extracting Winre.wim (hundreds of MB on real images) goes through the probe, so
+    // the probe's progress callback is what can stop it.
+    abort_on_cancel(probe, &cancel);
+    let outcome = if recompress {
+        wait_media::winre::recompress_winre_until(probe, index, compression, &scratch, &cancel)
+            .map(|done| (done.report.clone(), Some(done)))
     } else {
-        let report = wait_media::winre::inspect_winre(probe, index, &scratch)
-            .map_err(|e| winre_error(&e))?;
-        (report, None)
+        wait_media::winre::inspect_winre(probe, index, &scratch).map(|report| (report, None))
     };
+    probe.clear_progress();
+    let (report, keep) = outcome.map_err(|e| winre_error(&e, &cancel))?;
     if !report.present {
         cx.info("The image has no WinRE (Windows/System32/Recovery/Winre.wim)");
     } else {
@@ -42,7 +49,7 @@ pub(super) fn winre_stage(cx: &mut StageContext<'_>, _env: &BuildEnv) -> Result<
             report.languages().join(", ")
         ));
     }
-    let mut recompressed_size = None;
+    let (mut recompressed_size, mut recompressed_to) = (None, None);
     if let (Some(done), Some(path)) = (&keep, report.path.clone()) {
         if let (Some(file), Some(r)) = (done.staged_file(), &report.recompression) {
             cx.info(format!(
@@ -53,6 +60,7 @@ pub(super) fn winre_stage(cx: &mut StageContext<'_>, _env: &BuildEnv) -> Result<
                 r.new_size
             ));
             recompressed_size = Some(r.new_size);
+            recompressed_to = Some(r.to.name().to_string());
             // The probe already has the new file; the output images are opened afresh,
             // so they get the same change through the common update list.
             cx.state.commands.push(UpdateCommand::Add {
@@ -73,12 +81,30 @@ pub(super) fn winre_stage(cx: &mut StageContext<'_>, _env: &BuildEnv) -> Result<
             .as_ref()
             .map(|w| w.compression.name().to_string()),
         recompressed_size,
+        recompressed_to,
         note: note.join(" "),
     });
     cx.state.winre_keep = keep;
     Ok(())
 }
 
-fn winre_error(e: &wait_media::winre::WinreError) -> PipelineError {
+/// A stop on request is a cancel, not a broken WinRE.
+fn winre_error(e: &WinreError, cancel: &AtomicBool) -> PipelineError {
+    let aborted = matches!(
+        e,
+        WinreError::OuterWim {
+            source: WimError::Aborted,
+            ..
+        } | WinreError::Recompress {
+            source: WimError::Aborted,
+            ..
+        } | WinreError::InvalidWinre {
+            source: WimError::Aborted,
+            ..
+        }
+    );
+    if aborted || cancel.load(Ordering::Relaxed) {
+        return PipelineError::Cancelled;
+    }
     PipelineError::Permanent(format!("WinRE: {e}"))
 }

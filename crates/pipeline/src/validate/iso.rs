@@ -224,8 +224,8 @@ fn split_digest(
         }
         let name = part.rsplit(['/', '\\']).next().unwrap_or(part);
         let dest = scratch.path().join(name);
-        if let Err(e) = image.extract(part, &dest) {
-            return Ok(Err(e.to_string()));
+        if let Err(e) = copy_part(image, part, &dest, cancel)? {
+            return Ok(Err(e));
         }
         first.get_or_insert(dest);
     }
@@ -240,6 +240,40 @@ fn split_digest(
         Ok(d) => Ok(Ok(d)),
         Err(PipelineError::Cancelled) => Err(PipelineError::Cancelled),
         Err(e) => Ok(Err(e.to_string())),
+    }
+}
+
+/// Copy one part of a split image out of the ISO a MiB at a time: a part is up to
+/// 4 GB, and a cancel must not wait for all of it. The outer `Err` is a cancel.
+fn copy_part(
+    image: &mut IsoImage,
+    part: &str,
+    dest: &Path,
+    cancel: &AtomicBool,
+) -> Result<Result<(), String>, PipelineError> {
+    use std::io::Write;
+    let mut file = match image.open_file(part) {
+        Ok(f) => f,
+        Err(e) => return Ok(Err(e.to_string())),
+    };
+    let mut out = match std::fs::File::create(dest) {
+        Ok(f) => f,
+        Err(e) => return Ok(Err(format!("{}: {e}", dest.display()))),
+    };
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(PipelineError::Cancelled);
+        }
+        let n = match file.read(&mut buf) {
+            Ok(0) => return Ok(Ok(())),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Ok(Err(format!("{part}: {e}"))),
+        };
+        if let Err(e) = out.write_all(&buf[..n]) {
+            return Ok(Err(format!("{}: {e}", dest.display())));
+        }
     }
 }
 

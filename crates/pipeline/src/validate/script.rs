@@ -5,7 +5,8 @@
 //! expanded where they are used, `C:\…` and `%SystemDrive%\…` map to the image root,
 //! `%WINDIR%\…` / `%SystemRoot%\…` to `/Windows/…`, and `%~dp0` to the script's own
 //! folder. A path the command writes to (a `>`/`>>` redirection target) is created at
-//! run time, so it is not required; nor are paths on a line that tests for them
+//! run time, so it is not required; nor is the value of a `NAME=` switch (an
+//! installer's target folder or log), nor are paths on a line that tests for them
 //! (`if exist`), nor text that is only printed (`echo`, `rem`). A wildcard
 //! (`\*.inf`) needs its folder. Lookups ignore case, as Windows does.
 
@@ -220,16 +221,17 @@ fn find_paths(line: &str, script_dir: &str) -> Vec<Reference> {
             })
             .map_or(line.len(), |n| i + n);
         let written = &line[i..end];
-        let is_output = line[..i]
-            .trim_end_matches(['"', '\''])
-            .trim_end()
-            .ends_with('>');
+        let before = line[..i].trim_end_matches(['"', '\'']);
+        let is_output = before.trim_end().ends_with('>');
+        // `/DIR=C:\Tools` or `/LOG="C:\x.log"`: a value handed to the installer, which
+        // may well create it; only the installer knows, so it is not required.
+        let is_option_value = before.ends_with('=');
         let base = if *base == "\0script" {
             script_dir
         } else {
             base
         };
-        if !is_output {
+        if !is_output && !is_option_value {
             if let Some(image_path) = to_image_path(base, &written[prefix.len()..]) {
                 out.push(Reference {
                     written: written.to_string(),
@@ -320,6 +322,11 @@ exit /b 0\r\n";
             r#"powershell -NoProfile -Command "Add-AppxProvisionedPackage -Online -PackagePath 'C:\WAIT\Software\My App.msix' -SkipLicense""#,
         );
         assert_eq!(paths(&refs), vec!["/WAIT/Software/My App.msix"]);
+        // Values of NAME= switches belong to the installer (often folders it creates).
+        let refs = command_references(
+            r#""C:\WAIT\Software\t.exe" /VERYSILENT /DIR="C:\Tools" /LOG=C:\Logs\t.log"#,
+        );
+        assert_eq!(paths(&refs), vec!["/WAIT/Software/t.exe"]);
         // Text around a path may be any Unicode; offsets stay on character boundaries.
         let refs = command_references("copy \"C:\\Données\\été.txt\" «C:\\x»");
         assert_eq!(paths(&refs), vec!["/Données/été.txt", "/x»"]);

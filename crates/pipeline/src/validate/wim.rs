@@ -4,10 +4,10 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 
 use wait_catalog::Arch;
-use wait_wim::{ProgressControl, Wim, WimError};
+use wait_wim::{Wim, WimError};
 
 use super::{Scope, plain_name};
 use crate::{Manifest, ManifestOutput, PipelineError, StagedFile};
@@ -163,14 +163,7 @@ fn verify(
     cancel: &Arc<AtomicBool>,
     scope: &mut Scope<'_>,
 ) -> Result<(), PipelineError> {
-    let flag = Arc::clone(cancel);
-    wim.set_progress(move |_| {
-        if flag.load(Ordering::Relaxed) {
-            ProgressControl::Abort
-        } else {
-            ProgressControl::Continue
-        }
-    });
+    crate::report::abort_on_cancel(wim, cancel);
     let verified = wim.verify();
     wim.clear_progress();
     match verified {

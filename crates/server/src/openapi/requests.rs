@@ -32,13 +32,21 @@ pub(crate) struct JobRequestBody {
     /// `key`, `nokey` or `both`; default `key` with a product key, else `nokey`.
     key_variants: Option<String>,
     create_iso: Option<bool>,
-    /// `lzx` (default), `xpress`, `lzms` or `none`.
+    /// `lzx` (default), `xpress`, `lzms`, `esd` (solid LZMS, written as `.esd`) or `none`.
     compression: Option<String>,
     /// `normal` (default) or `verbose`.
     log_level: Option<String>,
     /// File stem of the output image; default `install`.
     image_name: Option<String>,
     recompress_winre: Option<bool>,
+    /// Compress the image data again even where the base already holds it in the
+    /// requested format; default false (it is copied).
+    recompress: Option<bool>,
+    /// Silent switches per `.exe` named in `software`, e.g. `{"Tool.exe": "/S"}`; they
+    /// replace the file's `.switches` sidecar. `& | < > ^`, control characters and
+    /// unbalanced quotes are refused.
+    #[schema(value_type = Option<std::collections::BTreeMap<String, String>>)]
+    software_switches: Option<serde_json::Value>,
 }
 
 /// Slack's slash-command form (application/x-www-form-urlencoded).

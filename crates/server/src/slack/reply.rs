@@ -69,7 +69,7 @@ pub fn usage(command: &str) -> String {
         "*Usage*\n\
          • `{c} build board=BOARD image=FILE [customer=NAME] [index=N] [driver_set=SET] \
          [langpacks=a,b] [updates=a,b] [software=a,b] [answer_file=PATH] \
-         [key_variants=nokey] [iso=true|false] [compression=lzx|xpress|lzms|none]` \
+         [key_variants=nokey] [iso=true|false] [compression=lzx|xpress|lzms|esd|none]` \
          — queue a build (quote values with spaces; product keys are not accepted here)\n\
          • `{c} status [JOB]` — a job by id or its first 8+ characters; \
          default the running or latest one\n\

@@ -22,6 +22,12 @@ async fn queue_rows_equal_single_job_reads(db: &TestDb) {
     full.options = JobOptions {
         image_name: Some("Image-ü".to_string()),
         recompress_winre: true,
+        recompress: true,
+        software_switches: [(
+            "tool \"quoted\".exe".to_string(),
+            "/S /DIR=\"C:\\ü x\"".to_string(),
+        )]
+        .into(),
     };
     let first = db.store.create_job(&full, Some("builder")).await.expect("job");
     let queued = db.store.create_job(&support::request("B2"), None).await.expect("job");

@@ -44,9 +44,17 @@ pub struct RequestFlags {
     /// Also build a bootable ISO per variant.
     #[arg(long)]
     pub iso: bool,
-    /// lzx (default), xpress, lzms or none.
+    /// lzx (default), xpress, lzms, esd (solid LZMS, `.esd`) or none.
     #[arg(long)]
     pub compression: Option<String>,
+    /// Compress the image data again even where the base already holds it in the
+    /// requested format.
+    #[arg(long)]
+    pub recompress: bool,
+    /// Silent switches of an .exe given with --software, as FILE=SWITCHES
+    /// (repeatable), e.g. --switches 'Tool.exe=/S /norestart'.
+    #[arg(long = "switches", value_name = "FILE=SWITCHES")]
+    pub switches: Vec<String>,
     /// Name of the output image (and its files).
     #[arg(long)]
     pub image_name: Option<String>,
@@ -114,6 +122,19 @@ impl RequestFlags {
         if self.recompress_winre {
             put("recompress_winre", true.into());
         }
+        if self.recompress {
+            put("recompress", true.into());
+        }
+        if !self.switches.is_empty() {
+            let mut map = Map::new();
+            for item in &self.switches {
+                let Some((file, switches)) = item.split_once('=') else {
+                    bail!("--switches {item:?}: expected FILE=SWITCHES");
+                };
+                map.insert(file.trim().to_string(), switches.into());
+            }
+            put("software_switches", Value::Object(map));
+        }
         if self.verbose_log {
             put("log_level", "verbose".into());
         }
@@ -165,5 +186,27 @@ mod tests {
             ..RequestFlags::default()
         };
         assert_eq!(flags.to_body().unwrap()["image_index"], "IoTEnterpriseS");
+    }
+
+    #[test]
+    fn switches_become_an_object_and_a_bad_pair_names_the_flag() {
+        let flags = RequestFlags {
+            software: vec!["Tool.exe".into()],
+            switches: vec!["Tool.exe=/DIR=\"C:\\A B\" /S".into()],
+            recompress: true,
+            ..RequestFlags::default()
+        };
+        let body = flags.to_body().unwrap();
+        assert_eq!(body["software_switches"]["Tool.exe"], "/DIR=\"C:\\A B\" /S");
+        assert_eq!(body["recompress"], true);
+        let bad = RequestFlags {
+            switches: vec!["Tool.exe /S".into()],
+            ..RequestFlags::default()
+        };
+        let e = bad.to_body().unwrap_err().to_string();
+        assert!(
+            e.contains("--switches") && e.contains("FILE=SWITCHES"),
+            "{e}"
+        );
     }
 }
