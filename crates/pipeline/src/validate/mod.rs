@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Serialize;
 
-use crate::{ManifestOutput, PipelineError};
+use crate::PipelineError;
 
 /// One named check and its result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -94,12 +94,30 @@ pub fn validate_output(
     }
     let mut report = ValidationReport::default();
     let manifest = load::load_manifest(dir, &mut report);
-    let sums = sums::check_sums(dir, &mut report, &cancel)?;
-    let Some(manifest) = manifest else {
+    // The checksum files and the images are read in parallel: both are full reads of
+    // the largest files, and each keeps one core busy (MD5+SHA-256 there, decompression
+    // and SHA-1 in libwim's verify here).
+    let mut sums_report = ValidationReport::default();
+    let (sums, images) = std::thread::scope(|threads| {
+        let sums = threads.spawn(|| sums::check_sums(dir, &mut sums_report, &cancel));
+        let images = manifest
+            .as_ref()
+            .map(|m| image_checks(dir, m, &cancel))
+            .transpose();
+        let sums = sums.join().unwrap_or_else(|_| {
+            Err(PipelineError::Validation(
+                "internal: the checksum thread panicked".into(),
+            ))
+        });
+        (sums, images)
+    });
+    let (sums, images) = (sums?, images?);
+    report.checks.extend(sums_report.checks);
+    let (Some(manifest), Some(images)) = (manifest, images) else {
         return Ok(report);
     };
     let several = manifest.outputs.len() > 1;
-    for output in &manifest.outputs {
+    for (output, checks) in manifest.outputs.iter().zip(images) {
         stop_if_cancelled(&cancel)?;
         let mut scope = Scope {
             report: &mut report,
@@ -109,35 +127,46 @@ pub fn validate_output(
                 String::new()
             },
         };
-        validate_one(dir, &manifest, output, &sums, &cancel, &mut scope)?;
+        let listed = sums.file_check(&output.image_file, output.size, &output.md5, &output.sha256);
+        scope.push_all(
+            "wim_file",
+            &listed,
+            format!("{} matches the manifest", output.image_file),
+        );
+        for c in checks.checks {
+            scope.push(&c.name, c.ok, c.detail);
+        }
+        if let Some(iso) = &output.iso {
+            stop_if_cancelled(&cancel)?;
+            iso::check_iso(dir, output, iso, &sums, &cancel, &mut scope)?;
+        }
     }
     Ok(report)
 }
 
-fn validate_one(
+/// The checks of each output that read its image (WIM, answer file, first-boot
+/// references), unprefixed, one report per output in manifest order.
+fn image_checks(
     dir: &Path,
     manifest: &crate::Manifest,
-    output: &ManifestOutput,
-    sums: &sums::Sums,
     cancel: &Arc<AtomicBool>,
-    scope: &mut Scope<'_>,
-) -> Result<(), PipelineError> {
-    let listed = sums.file_check(&output.image_file, output.size, &output.md5, &output.sha256);
-    scope.push_all(
-        "wim_file",
-        &listed,
-        format!("{} matches the manifest", output.image_file),
-    );
-    if let Some(image) = wim::check_image(dir, manifest, output, cancel, scope)? {
+) -> Result<Vec<ValidationReport>, PipelineError> {
+    let mut all = Vec::new();
+    for output in &manifest.outputs {
         stop_if_cancelled(cancel)?;
-        let answer = answer::check_answer_file(&image, output, scope);
-        script::check_first_boot(&image, &manifest.first_boot, answer.as_ref(), scope);
+        let mut report = ValidationReport::default();
+        let mut scope = Scope {
+            report: &mut report,
+            prefix: String::new(),
+        };
+        if let Some(image) = wim::check_image(dir, manifest, output, cancel, &mut scope)? {
+            stop_if_cancelled(cancel)?;
+            let answer = answer::check_answer_file(&image, output, &mut scope);
+            script::check_first_boot(&image, &manifest.first_boot, answer.as_ref(), &mut scope);
+        }
+        all.push(report);
     }
-    if let Some(iso) = &output.iso {
-        stop_if_cancelled(cancel)?;
-        iso::check_iso(dir, output, iso, sums, cancel, scope)?;
-    }
-    Ok(())
+    Ok(all)
 }
 
 fn stop_if_cancelled(cancel: &AtomicBool) -> Result<(), PipelineError> {
