@@ -15,11 +15,7 @@ const BUFFER: usize = 1 << 20;
 
 pub(crate) fn hash_file(path: &Path) -> Result<HashedFile> {
     let never = AtomicBool::new(false);
-    hash_file_until(path, &never).map_err(|stop| match stop {
-        HashStop::Failed(e) => e,
-        // Nothing sets `never`; kept total so the match cannot panic.
-        HashStop::Cancelled => CatalogError::io(path, std::io::Error::other("hashing stopped")),
-    })
+    hash_file_until(path, &never).map_err(|stop| stop.into_error(path))
 }
 
 /// Hash `path`, giving up with [`HashStop::Cancelled`] as soon as `cancel` is set. The

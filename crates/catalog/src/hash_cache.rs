@@ -83,6 +83,17 @@ pub enum HashStop {
     Failed(#[from] CatalogError),
 }
 
+impl HashStop {
+    /// For callers that never stop a hash: the failure, or (should a stop happen after
+    /// all) an error naming the file rather than a panic.
+    pub(crate) fn into_error(self, path: &Path) -> CatalogError {
+        match self {
+            HashStop::Failed(e) => e,
+            HashStop::Cancelled => CatalogError::io(path, std::io::Error::other("hashing stopped")),
+        }
+    }
+}
+
 /// sha256 of `path` without the cache, stopping as soon as `cancel` is set (it is
 /// looked at every MiB).
 pub fn hash_file_until(
@@ -216,11 +227,8 @@ impl HashCache {
     /// remembered.
     pub fn hash(&mut self, path: &Path) -> Result<HashedFile> {
         let never = AtomicBool::new(false);
-        self.hash_until(path, &never).map_err(|stop| match stop {
-            HashStop::Failed(e) => e,
-            // Nothing sets `never`; kept total so the match cannot panic.
-            HashStop::Cancelled => CatalogError::io(path, std::io::Error::other("hashing stopped")),
-        })
+        self.hash_until(path, &never)
+            .map_err(|stop| stop.into_error(path))
     }
 
     /// Like [`HashCache::hash`], but a miss stops with [`HashStop::Cancelled`] as soon

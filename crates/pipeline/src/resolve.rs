@@ -242,6 +242,12 @@ pub(crate) fn resolve(
     })
 }
 
+/// Whether `path` ends in `.ext`, ignoring case as Windows does.
+pub(crate) fn has_extension(path: &Path, ext: &str) -> bool {
+    path.extension()
+        .is_some_and(|e| e.to_string_lossy().eq_ignore_ascii_case(ext))
+}
+
 /// Which ISO's Setup media an ISO output is made from: the base when it is an ISO, else
 /// an ISO in `1_BaseImages` with the base's build and architecture.
 fn install_media(
@@ -252,7 +258,7 @@ fn install_media(
     if !req.create_iso {
         return Ok(None);
     }
-    if req.base_image.to_ascii_lowercase().ends_with(".iso") {
+    if has_extension(Path::new(&req.base_image), "iso") {
         return Ok(Some(req.base_image.clone()));
     }
     let media = repo

@@ -174,3 +174,30 @@ pub(crate) unsafe fn locate(
     };
     (if rc == STOP { 0 } else { rc }, out)
 }
+
+unsafe extern "C" fn stop_at_solid(
+    resource: *const sys::wimlib_resource_entry,
+    _ctx: *mut c_void,
+) -> c_int {
+    // SAFETY: `resource` is valid for the duration of the callback (or null).
+    let flags = unsafe { resource.as_ref() }.map_or(0, |r| r.flags);
+    if flags & sys::RESOURCE_FLAG_PACKED != 0 {
+        STOP
+    } else {
+        0
+    }
+}
+
+/// Whether any blob of the WIM sits in a solid (packed) resource, as in an ESD.
+/// Returns wimlib's code (0 on success) and the answer.
+///
+/// # Safety
+/// `raw` must be a valid, exclusively accessed `WIMStruct` for the whole call.
+pub(crate) unsafe fn any_solid(raw: *mut sys::WIMStruct) -> (c_int, bool) {
+    // SAFETY: `raw` is valid per the caller; `stop_at_solid` matches the callback type,
+    // does not unwind and uses no context.
+    let rc = unsafe {
+        sys::wimlib_iterate_lookup_table(raw, 0, Some(stop_at_solid), std::ptr::null_mut())
+    };
+    if rc == STOP { (0, true) } else { (rc, false) }
+}

@@ -310,6 +310,11 @@ pub(crate) type wimlib_progress_func_t = Option<
 pub(crate) type wimlib_iterate_dir_tree_callback_t =
     Option<unsafe extern "C" fn(dentry: *const wimlib_dir_entry, user_ctx: *mut c_void) -> c_int>;
 
+/// `wimlib_iterate_lookup_table_callback_t`.
+pub(crate) type wimlib_iterate_lookup_table_callback_t = Option<
+    unsafe extern "C" fn(resource: *const wimlib_resource_entry, user_ctx: *mut c_void) -> c_int,
+>;
+
 /// `struct wimlib_add_command`.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
@@ -400,6 +405,13 @@ unsafe extern "C" {
         wim: *mut WIMStruct,
         buf_ret: *mut *mut c_void,
         bufsize_ret: *mut size_t,
+    ) -> c_int;
+
+    pub(crate) fn wimlib_iterate_lookup_table(
+        wim: *mut WIMStruct,
+        flags: c_int,
+        cb: wimlib_iterate_lookup_table_callback_t,
+        user_ctx: *mut c_void,
     ) -> c_int;
 
     pub(crate) fn wimlib_iterate_dir_tree(

@@ -274,6 +274,16 @@ impl<'src> Wim<'src> {
         }
     }
 
+    /// Whether the WIM holds solid resources (an ESD). The header cannot tell: libwim
+    /// gives every LZMS WIM the solid format version, solid or not.
+    pub fn has_solid_resources(&self) -> Result<bool> {
+        let _held = self.begin()?;
+        // SAFETY: the locks are held and `raw` is live for the whole walk.
+        let (rc, solid) = unsafe { iterate::any_solid(self.raw.as_ptr()) };
+        check(rc, &self.ctx())?;
+        Ok(solid)
+    }
+
     pub fn image_count(&self) -> u32 {
         let _held = self.held();
         self.raw_info().image_count

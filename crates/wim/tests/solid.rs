@@ -203,3 +203,31 @@ fn writes_with_one_and_two_threads_both_verify() {
         }
     }
 }
+
+#[test]
+fn solid_resources_are_told_apart_from_plain_lzms() {
+    let fx = fixture();
+    let esd = cli_esd(&fx);
+    let lzms = fx.dir.path().join("plain-lzms.wim");
+    imagex_args([
+        "export".as_ref(),
+        fx.wim.as_os_str(),
+        "1".as_ref(),
+        lzms.as_os_str(),
+        "--compress=lzms".as_ref(),
+    ]);
+    // Both carry the same header version; only the blob table tells them apart.
+    assert_eq!(
+        imagex_info(&esd, None)["Version"],
+        imagex_info(&lzms, None)["Version"]
+    );
+    let solid = |p: &Path| {
+        Wim::open(p)
+            .expect("open")
+            .has_solid_resources()
+            .expect("walk")
+    };
+    assert!(solid(&esd));
+    assert!(!solid(&lzms));
+    assert!(!solid(&fx.wim));
+}

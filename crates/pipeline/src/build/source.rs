@@ -10,7 +10,7 @@ use wait_wim::Wim;
 
 use super::BuildEnv;
 use super::state::{BaseSource, ExistingFiles, MediaTree};
-use crate::resolve::{Hasher, resolve};
+use crate::resolve::{Hasher, has_extension, resolve};
 use crate::stage::StageContext;
 use crate::{IMAGE_SETUPCOMPLETE_PATH, IMAGE_UNATTEND_PATH, PipelineError};
 
@@ -199,11 +199,6 @@ fn safe_join(root: &Path, inner: &str) -> Option<PathBuf> {
         out.push(part);
     }
     Some(out)
-}
-
-fn has_extension(path: &Path, ext: &str) -> bool {
-    path.extension()
-        .is_some_and(|e| e.to_string_lossy().eq_ignore_ascii_case(ext))
 }
 
 pub(super) fn exists_in_image(

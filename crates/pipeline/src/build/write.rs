@@ -4,8 +4,6 @@
 //! base image already holds in the output's format is copied as it is, unless the
 //! request asks for `recompress`.
 
-use std::io::Read;
-use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
@@ -47,7 +45,8 @@ pub(super) fn write_stage(cx: &mut StageContext<'_>, _env: &BuildEnv) -> Result<
         if n == 0 {
             let have = BaseFormat {
                 compression: src.info().compression,
-                solid: is_solid(&base),
+                // Only decides the log line: an unreadable blob table reads as plain.
+                solid: src.has_solid_resources().unwrap_or(false),
             };
             cx.info(recompress_note(have, format, recompress));
         }
@@ -116,52 +115,6 @@ struct BaseFormat {
     solid: bool,
 }
 
-/// Header version that solid WIMs (and any LZMS WIM) carry; ordinary WIMs have 0x10d00.
-const SOLID_VERSION: u32 = 0xe00;
-/// `WIM_RESHDR_FLAG_COMPRESSED` and `WIM_RESHDR_FLAG_SOLID` of a resource header.
-const RESHDR_COMPRESSED: u8 = 0x04;
-const RESHDR_SOLID: u8 = 0x10;
-/// Size of one blob table entry: resource header (24), part number (2), reference
-/// count (4), SHA-1 (20).
-const BLOB_ENTRY: usize = 50;
-
-/// Whether the (first part of the) base image holds solid resources, i.e. is an ESD.
-/// libwim's handle does not say, and the header version alone cannot tell (libwim
-/// gives every LZMS WIM the solid version), so the blob table is scanned for the
-/// solid flag. A file that cannot be read counts as non-solid: libwim opened it a
-/// moment ago, and this only decides a log line.
-fn is_solid(path: &Path) -> bool {
-    scan_for_solid(path).unwrap_or(false)
-}
-
-fn scan_for_solid(path: &Path) -> std::io::Result<bool> {
-    use std::io::{BufReader, Seek, SeekFrom};
-    let mut file = std::fs::File::open(path)?;
-    let mut head = [0u8; 72];
-    file.read_exact(&mut head)?;
-    if u32::from_le_bytes([head[12], head[13], head[14], head[15]]) != SOLID_VERSION {
-        return Ok(false);
-    }
-    // The blob table's resource header: 7-byte size, flags byte, 8-byte offset.
-    let mut size = [0u8; 8];
-    size[..7].copy_from_slice(&head[48..55]);
-    let (size, flags) = (u64::from_le_bytes(size), head[55]);
-    let offset = u64::from_le_bytes(head[56..64].try_into().unwrap_or([0; 8]));
-    if flags & RESHDR_COMPRESSED != 0 {
-        // Neither libwim nor Microsoft compress the blob table; do not guess.
-        return Ok(false);
-    }
-    file.seek(SeekFrom::Start(offset))?;
-    let mut table = BufReader::new(file).take(size);
-    let mut entry = [0u8; BLOB_ENTRY];
-    while table.read_exact(&mut entry).is_ok() {
-        if entry[7] & RESHDR_SOLID != 0 {
-            return Ok(true);
-        }
-    }
-    Ok(false)
-}
-
 fn label(c: Compression, solid: bool) -> String {
     let name = match c {
         Compression::None => "uncompressed",
@@ -225,36 +178,5 @@ mod tests {
         assert!(recompress_note(esd, out("esd"), false).starts_with("Not recompressing"));
         assert!(!recompress_note(esd, out("lzms"), false).starts_with("Not"));
         assert!(recompress_note(lzx, out("none"), true).contains("uncompressed"));
-    }
-
-    /// A made-up WIM: the header with the blob table at 208, holding `entries`
-    /// entries whose resource flags are `flags`.
-    fn fake_wim(path: &Path, version: u32, flags: &[u8]) {
-        let mut b = vec![0u8; 208];
-        b[..8].copy_from_slice(b"MSWIM\0\0\0");
-        b[8..12].copy_from_slice(&208u32.to_le_bytes());
-        b[12..16].copy_from_slice(&version.to_le_bytes());
-        let size = (flags.len() * BLOB_ENTRY) as u64;
-        b[48..56].copy_from_slice(&size.to_le_bytes());
-        b[56..64].copy_from_slice(&208u64.to_le_bytes());
-        for f in flags {
-            let mut e = [0u8; BLOB_ENTRY];
-            e[7] = *f;
-            b.extend_from_slice(&e);
-        }
-        std::fs::write(path, b).expect("write");
-    }
-
-    #[test]
-    fn solid_files_are_told_by_their_blob_table() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let p = dir.path().join("a.wim");
-        fake_wim(&p, 0x10d00, &[RESHDR_SOLID]);
-        assert!(!is_solid(&p), "only LZMS WIMs can be solid");
-        fake_wim(&p, SOLID_VERSION, &[RESHDR_COMPRESSED, 0x02]);
-        assert!(!is_solid(&p), "non-solid LZMS");
-        fake_wim(&p, SOLID_VERSION, &[0x02, RESHDR_SOLID | RESHDR_COMPRESSED]);
-        assert!(is_solid(&p));
-        assert!(!is_solid(&dir.path().join("absent.esd")));
     }
 }
