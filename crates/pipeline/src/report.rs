@@ -105,16 +105,3 @@ impl Reporter {
         let _ = self.tx.send(event);
     }
 }
-
-/// Make libwim calls on `wim` stop (with `WimError::Aborted`) once `cancel` is set: the
-/// progress callback is where libwim lets a long read or write be interrupted.
-pub(crate) fn abort_on_cancel(wim: &mut wait_wim::Wim<'_>, cancel: &Arc<AtomicBool>) {
-    let flag = Arc::clone(cancel);
-    wim.set_progress(move |_| {
-        if flag.load(Ordering::Relaxed) {
-            wait_wim::ProgressControl::Abort
-        } else {
-            wait_wim::ProgressControl::Continue
-        }
-    });
-}

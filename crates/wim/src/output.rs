@@ -334,6 +334,20 @@ impl Wim<'_> {
         drop(self.progress.replace(Some(hook)));
     }
 
+    /// A progress closure that only watches `cancel`: once it is set, the running
+    /// libwim call fails with `WimError::Aborted`. For long reads and writes whose
+    /// progress nobody shows (it replaces any earlier closure).
+    pub fn abort_when_set(&mut self, cancel: &std::sync::Arc<std::sync::atomic::AtomicBool>) {
+        let flag = std::sync::Arc::clone(cancel);
+        self.set_progress(move |_| {
+            if flag.load(std::sync::atomic::Ordering::Relaxed) {
+                ProgressControl::Abort
+            } else {
+                ProgressControl::Continue
+            }
+        });
+    }
+
     pub fn clear_progress(&mut self) {
         self.register(None, ptr::null_mut());
         drop(self.progress.replace(None));

@@ -48,6 +48,24 @@ fn abort_in_the_middle_of_a_50_mb_write_stops_well_before_the_end() {
 }
 
 #[test]
+fn a_set_cancel_flag_aborts_the_next_call_and_a_clear_one_does_not() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = dir.path().join("src");
+    make_tree(&src);
+    let flag = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut wim = Wim::create_new(Compression::Lzx).expect("new");
+    wim.add_image(&src, "small").expect("add");
+    wim.abort_when_set(&flag);
+    let kept = dir.path().join("kept.wim");
+    wim.write(&kept, ImageSelector::All, &WriteOptions::default())
+        .expect("a clear flag lets the write run");
+    let mut again = Wim::open(&kept).expect("open");
+    again.abort_when_set(&flag);
+    flag.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(matches!(again.verify(), Err(WimError::Aborted)));
+}
+
+#[test]
 fn stage_names_are_short_lowercase_words() {
     let all = [
         (Stage::Open, "open"),

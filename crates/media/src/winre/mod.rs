@@ -11,10 +11,10 @@ mod report;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 
 use tempfile::TempDir;
-use wait_wim::{Compression, ImageSelector, ProgressControl, UpdateCommand, Wim, WriteOptions};
+use wait_wim::{Compression, ImageSelector, UpdateCommand, Wim, WriteOptions};
 
 pub use error::WinreError;
 pub use report::{
@@ -102,14 +102,7 @@ pub fn recompress_winre_until(
     };
     {
         let mut inner = found.open().map_err(recompress_err)?;
-        let flag = Arc::clone(cancel);
-        inner.set_progress(move |_| {
-            if flag.load(Ordering::Relaxed) {
-                ProgressControl::Abort
-            } else {
-                ProgressControl::Continue
-            }
-        });
+        inner.abort_when_set(cancel);
         let opts = WriteOptions {
             compression: Some(compression),
             recompress: true,

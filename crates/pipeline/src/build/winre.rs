@@ -10,7 +10,6 @@ use wait_wim::{UpdateCommand, WimError};
 use super::BuildEnv;
 use crate::PipelineError;
 use crate::manifest::ManifestWinre;
-use crate::report::abort_on_cancel;
 use crate::stage::StageContext;
 
 pub(super) fn winre_stage(cx: &mut StageContext<'_>, _env: &BuildEnv) -> Result<(), PipelineError> {
@@ -26,7 +25,7 @@ pub(super) fn winre_stage(cx: &mut StageContext<'_>, _env: &BuildEnv) -> Result<
     let cancel = cx.r.cancel_flag();
     // Extracting Winre.wim (hundreds of MB on real images) goes through the probe, so
     // the probe's progress callback is what can stop it.
-    abort_on_cancel(probe, &cancel);
+    probe.abort_when_set(&cancel);
     let outcome = if recompress {
         wait_media::winre::recompress_winre_until(probe, index, compression, &scratch, &cancel)
             .map(|done| (done.report.clone(), Some(done)))

@@ -163,7 +163,7 @@ fn verify(
     cancel: &Arc<AtomicBool>,
     scope: &mut Scope<'_>,
 ) -> Result<(), PipelineError> {
-    crate::report::abort_on_cancel(wim, cancel);
+    wim.abort_when_set(cancel);
     let verified = wim.verify();
     wim.clear_progress();
     match verified {
